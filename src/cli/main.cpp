@@ -1,0 +1,5 @@
+#include <cstdio>
+int main() {
+  std::puts("jcorr");
+  return 0;
+}
