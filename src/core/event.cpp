@@ -68,6 +68,7 @@ std::string Event::entry_id() const {
     c.remove_prefix(semi + 1);
   }
   if (!out.empty()) return out;
+  if (!cursor.empty()) return cursor;  // not a journald cursor (e.g. a detection fed back as an event)
   char buf[64];
   std::snprintf(buf, sizeof buf, "t=%llx;m=%llx", static_cast<unsigned long long>(realtime_us),
                 static_cast<unsigned long long>(monotonic_us));

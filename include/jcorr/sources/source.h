@@ -57,6 +57,9 @@ struct SourceOptions {
   std::size_t max_field_size = 1u << 20;
   // An entry with more fields than this is reported and skipped.
   std::size_t max_fields_per_entry = 4096;
+  // An entry (export) or line (JSON lines) larger than this many bytes is reported and
+  // skipped; it also bounds what a stream reader buffers (one entry plus a read chunk).
+  std::size_t max_entry_size = 256u << 20;
 };
 
 // Opens one input: "-" (stdin), a file, or a directory (a journal directory read through

@@ -1,0 +1,92 @@
+// The router: which event definitions of which rules an entry matches, and the values
+// each match captures.
+//
+// Each event definition is indexed by one exact constraint it requires (a field that
+// must equal one of a few literals, e.g. MESSAGE_ID, _COMM, _PID), chosen for
+// selectivity; an entry only has its candidate definitions evaluated, literal tests
+// before regexes. Definitions without such a constraint are evaluated for every entry
+// (and `jcorr rules check` says so).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "jcorr/core/event.h"
+#include "jcorr/core/rule.h"
+
+namespace jcorr::core {
+
+// Values captured by one event match: (capture name, value). Values are copies, cut to
+// the configured capture limit.
+struct Captures {
+  std::vector<std::pair<std::string_view, std::string>> items;
+  const std::string* find(std::string_view name) const {
+    for (const auto& [n, v] : items)
+      if (n == name) return &v;
+    return nullptr;
+  }
+  void set(std::string_view name, std::string_view value, std::size_t limit);
+};
+
+struct EventMatch {
+  std::size_t rule = 0;  // index in RuleSet::rules
+  int event = 0;         // index in Rule::events
+  Captures captures;
+};
+
+// Evaluates a condition; `values(leaf, fn)` calls fn(value) for each value of the leaf's
+// subject and stops when fn returns true. Regex groups are captured into caps (may be
+// null) along the path that made the condition true.
+using ValuesOf = std::function<bool(const Condition& leaf, const std::function<bool(std::string_view)>& fn)>;
+bool eval_condition(const Condition& c, const ValuesOf& values, Captures* caps, std::size_t capture_limit);
+
+// Orders every all-node's children cheapest first (literal tests before lists, regexes
+// last), recursively. The loader calls it once per compiled condition.
+void order_for_evaluation(Condition& c);
+
+class Matcher {
+ public:
+  Matcher(const RuleSet& rules, std::size_t capture_limit);
+
+  // Fills out (cleared first) with every journal event definition e matches, in rule
+  // order, then event order. Detection events are matched with match_detection.
+  void match(const Event& e, std::vector<EventMatch>& out);
+  void match_detection(const Event& e, std::vector<EventMatch>& out);
+
+  // Event definitions that have no indexable exact constraint: (rule id, event name).
+  std::vector<std::pair<std::string, std::string>> full_scan_events() const;
+
+  // The exact constraints that every journal event definition carries, as
+  // (field, values) alternatives, when all of them have one; empty when some
+  // definition needs a full scan. Used to push matches down into sd-journal.
+  std::vector<std::pair<std::string, std::vector<std::string>>> pushdown() const;
+
+ private:
+  struct Def {
+    std::size_t rule;
+    int event;
+    const EventDef* def;
+  };
+  void evaluate(const Def& d, const Event& e, std::vector<EventMatch>& out);
+  const RuleSet& rules_;
+  std::size_t capture_limit_;
+  std::vector<Def> defs_;                // journal event definitions
+  std::vector<Def> detection_defs_;      // from: detections
+  std::vector<std::size_t> unanchored_;  // indices into defs_
+  struct Anchor {
+    FieldId field;
+    std::unordered_map<std::string, std::vector<std::size_t>> by_value;
+  };
+  std::vector<Anchor> anchors_;
+  std::vector<std::pair<std::string, std::vector<std::string>>> anchor_values_;  // per def, for pushdown
+  std::vector<std::uint32_t> seen_;      // per def: last generation it was a candidate in
+  std::uint32_t generation_ = 0;
+  std::vector<std::size_t> candidates_;
+};
+
+}  // namespace jcorr::core

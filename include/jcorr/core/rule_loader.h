@@ -1,0 +1,63 @@
+// Loads rule files (JSON text) into a RuleSet. Never throws, never opens files itself:
+// the caller hands in each file's text and, for lists kept in separate files, a reader.
+//
+// Loading is a pipeline of passes: read (JSON syntax) -> collect (lists and raw rules of
+// every file) -> compile (predicates, regexes, steps, references, templates) -> link
+// (detection feeds between rules, cycle check, ordering). Every problem found on the
+// way is reported at once as a Diagnostic with its origin, JSON pointer, line:col,
+// rule id and a stable code; a rule with errors is left out of the set.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "jcorr/core/diagnostic.h"
+#include "jcorr/core/rule.h"
+
+namespace jcorr::core {
+
+struct LoadOptions {
+  // Returns the text of a list file named in a rule file (path as written there, the
+  // origin of the file naming it), or an error message. Unset: list files are an error.
+  std::function<std::expected<std::string, std::string>(std::string_view origin, std::string_view path)> read_file;
+  // Stop collecting after this many diagnostics (one more says it was capped).
+  std::size_t max_diagnostics = 200;
+  // RE2 memory budget per regex; patterns that need more are rejected at load.
+  std::int64_t regex_max_mem = 8 << 20;
+  // Include rules that say "enabled": false.
+  bool include_disabled = false;
+};
+
+class RuleLoader {
+ public:
+  explicit RuleLoader(LoadOptions options = {});
+  ~RuleLoader();
+
+  // Reads one rule file. Its rules are compiled by finish(), when every file's lists
+  // are known.
+  void add(std::string_view text, std::string_view origin);
+
+  // Compiles and links everything added. Returns the set of rules that loaded without
+  // errors (possibly empty); diagnostics() says what was wrong with the others.
+  std::unique_ptr<RuleSet> finish();
+
+  const std::vector<Diagnostic>& diagnostics() const;
+
+  struct Impl;  // the passes' shared state (rule_loader.cpp)
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Parses a duration such as "500ms", "30s", "5m", "1h30m", "2d" into microseconds.
+std::expected<Micros, std::string> parse_duration(std::string_view text);
+
+// Formats microseconds as a short duration ("1h30m", "250ms").
+std::string format_duration(Micros us);
+
+}  // namespace jcorr::core

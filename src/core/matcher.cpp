@@ -1,0 +1,231 @@
+#include "jcorr/core/matcher.h"
+
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <charconv>
+
+namespace jcorr::core {
+
+void Captures::set(std::string_view name, std::string_view value, std::size_t limit) {
+  if (value.size() > limit) value = value.substr(0, limit);
+  for (auto& [n, v] : items)
+    if (n == name) return;  // first capture of a name wins
+  items.emplace_back(name, std::string(value));
+}
+
+namespace {
+
+bool parse_number(std::string_view v, double& out) {
+  while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+  if (v.empty()) return false;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  return ec == std::errc{} && p == v.data() + v.size();
+}
+
+bool test_value(const ValueTest& t, std::string_view v, Captures* caps, std::size_t limit) {
+  using Op = ValueTest::Op;
+  switch (t.op) {
+    case Op::kEq: return v == t.strings[0];
+    case Op::kIn:
+      if (t.strings.size() <= 8) return std::find(t.strings.begin(), t.strings.end(), v) != t.strings.end();
+      return t.string_set.find(std::string(v)) != t.string_set.end();
+    case Op::kPrefix:
+      return std::any_of(t.strings.begin(), t.strings.end(), [&](const std::string& s) { return v.starts_with(s); });
+    case Op::kSuffix:
+      return std::any_of(t.strings.begin(), t.strings.end(), [&](const std::string& s) { return v.ends_with(s); });
+    case Op::kContains:
+      return std::any_of(t.strings.begin(), t.strings.end(),
+                         [&](const std::string& s) { return v.find(s) != std::string_view::npos; });
+    case Op::kRegex: {
+      const re2::StringPiece text(v.data(), v.size());
+      if (t.regex_captures.empty() || !caps) return t.regex->Match(text, 0, text.size(), RE2::UNANCHORED, nullptr, 0);
+      const int n = t.regex->NumberOfCapturingGroups() + 1;
+      re2::StringPiece groups[32];
+      std::vector<re2::StringPiece> big;
+      re2::StringPiece* g = groups;
+      if (n > 32) {
+        big.resize(static_cast<std::size_t>(n));
+        g = big.data();
+      }
+      if (!t.regex->Match(text, 0, text.size(), RE2::UNANCHORED, g, n)) return false;
+      for (const auto& [index, name] : t.regex_captures)
+        if (g[index].data() != nullptr) caps->set(name, std::string_view(g[index].data(), g[index].size()), limit);
+      return true;
+    }
+    case Op::kNumGt:
+    case Op::kNumGe:
+    case Op::kNumLt:
+    case Op::kNumLe: {
+      double x = 0;
+      if (!parse_number(v, x)) return false;
+      return t.op == Op::kNumGt ? x > t.number : t.op == Op::kNumGe ? x >= t.number : t.op == Op::kNumLt ? x < t.number : x <= t.number;
+    }
+    case Op::kInList: return t.list->contains(v);
+    case Op::kExists: return true;
+  }
+  return false;
+}
+
+// Cheap tests first: literal comparisons before regexes and lists, so that most
+// candidates are rejected without running a regex.
+int cost(const Condition& c) {
+  if (c.kind != Condition::Kind::kTest) return 3;
+  switch (c.test.op) {
+    case ValueTest::Op::kRegex: return 4;
+    case ValueTest::Op::kInList: return 2;
+    default: return 0;
+  }
+}
+
+}  // namespace
+
+bool eval_condition(const Condition& c, const ValuesOf& values, Captures* caps, std::size_t limit) {
+  switch (c.kind) {
+    case Condition::Kind::kAll:
+      for (const auto& ch : c.children)
+        if (!eval_condition(ch, values, caps, limit)) return false;
+      return true;
+    case Condition::Kind::kAny:
+      for (const auto& ch : c.children)
+        if (eval_condition(ch, values, caps, limit)) return true;
+      return false;
+    case Condition::Kind::kNot:
+      return !eval_condition(c.children[0], values, nullptr, limit);
+    case Condition::Kind::kTest: {
+      if (c.test.op == ValueTest::Op::kExists) {
+        bool any = false;
+        values(c, [&](std::string_view) { any = true; return true; });
+        return any == c.test.exists;
+      }
+      bool hit = false;
+      values(c, [&](std::string_view v) {
+        hit = test_value(c.test, v, caps, limit);
+        return hit;
+      });
+      return hit;
+    }
+  }
+  return false;
+}
+
+void order_for_evaluation(Condition& c) {
+  for (auto& ch : c.children) order_for_evaluation(ch);
+  if (c.kind == Condition::Kind::kAll)
+    std::stable_sort(c.children.begin(), c.children.end(), [](const Condition& a, const Condition& b) { return cost(a) < cost(b); });
+}
+
+namespace {
+
+// Field selectivity for choosing the anchor: the most specific identifiers first.
+int anchor_rank(std::string_view field) {
+  if (field == "MESSAGE_ID") return 0;
+  if (field == "_COMM" || field == "_EXE" || field == "SYSLOG_IDENTIFIER") return 1;
+  if (field == "_SYSTEMD_UNIT" || field == "UNIT" || field == "USER_UNIT") return 2;
+  if (field == "_PID") return 3;
+  if (field == "_UID") return 5;
+  if (field == "_TRANSPORT") return 6;
+  return 4;
+}
+}  // namespace
+
+Matcher::Matcher(const RuleSet& rules, std::size_t capture_limit) : rules_(rules), capture_limit_(capture_limit) {
+  for (std::size_t r = 0; r < rules.rules.size(); ++r) {
+    const auto& rule = *rules.rules[r];
+    for (const auto& ev : rule.events) {
+      (ev.from_detections ? detection_defs_ : defs_).push_back({r, ev.index, &ev});
+    }
+  }
+  anchor_values_.resize(defs_.size());
+  for (std::size_t i = 0; i < defs_.size(); ++i) {
+    const Condition& w = defs_[i].def->where;
+    const Condition* best = nullptr;
+    auto consider = [&](const Condition& c) {
+      if (c.kind != Condition::Kind::kTest || c.ref >= 0) return;
+      if (c.test.op != ValueTest::Op::kEq && c.test.op != ValueTest::Op::kIn) return;
+      if (!best || anchor_rank(rules.schema.name(c.field)) < anchor_rank(rules.schema.name(best->field))) best = &c;
+    };
+    if (w.kind == Condition::Kind::kAll) for (const auto& ch : w.children) consider(ch);
+    else consider(w);
+    if (!best) {
+      unanchored_.push_back(i);
+      continue;
+    }
+    auto it = std::find_if(anchors_.begin(), anchors_.end(), [&](const Anchor& a) { return a.field == best->field; });
+    if (it == anchors_.end()) {
+      anchors_.push_back({best->field, {}});
+      it = anchors_.end() - 1;
+    }
+    for (const auto& v : best->test.strings) {
+      auto& list = it->by_value[v];
+      if (std::find(list.begin(), list.end(), i) == list.end()) list.push_back(i);
+    }
+    anchor_values_[i] = {std::string(rules.schema.name(best->field)), best->test.strings};
+  }
+  seen_.assign(defs_.size(), 0);
+}
+
+void Matcher::evaluate(const Def& d, const Event& e, std::vector<EventMatch>& out) {
+  Captures caps;
+  const ValuesOf values = [&e](const Condition& leaf, const std::function<bool(std::string_view)>& fn) {
+    bool stop = false;
+    e.for_each_value(leaf.field, [&](std::string_view v) {
+      if (!stop) stop = fn(v);
+    });
+    return stop;
+  };
+  if (!eval_condition(d.def->where, values, &caps, capture_limit_)) return;
+  for (const auto& spec : d.def->field_captures) {
+    if (caps.find(spec.name)) continue;
+    for (FieldId f : spec.fields) {
+      if (auto v = e.get(f)) {
+        caps.set(spec.name, *v, capture_limit_);
+        break;
+      }
+    }
+  }
+  out.push_back({d.rule, d.event, std::move(caps)});
+}
+
+void Matcher::match(const Event& e, std::vector<EventMatch>& out) {
+  out.clear();
+  if (++generation_ == 0) {
+    std::fill(seen_.begin(), seen_.end(), 0);
+    generation_ = 1;
+  }
+  candidates_.clear();
+  for (const auto& a : anchors_) {
+    e.for_each_value(a.field, [&](std::string_view v) {
+      // Heterogeneous lookup is C++20 for unordered containers but needs a transparent
+      // hash; the anchor maps are small, so one temporary key per anchored field is fine.
+      auto it = a.by_value.find(std::string(v));
+      if (it == a.by_value.end()) return;
+      for (std::size_t i : it->second)
+        if (seen_[i] != generation_) {
+          seen_[i] = generation_;
+          candidates_.push_back(i);
+        }
+    });
+  }
+  for (std::size_t i : unanchored_) candidates_.push_back(i);
+  std::sort(candidates_.begin(), candidates_.end());  // rule order, then event order: deterministic
+  for (std::size_t i : candidates_) evaluate(defs_[i], e, out);
+}
+
+void Matcher::match_detection(const Event& e, std::vector<EventMatch>& out) {
+  out.clear();
+  for (const auto& d : detection_defs_) evaluate(d, e, out);
+}
+
+std::vector<std::pair<std::string, std::string>> Matcher::full_scan_events() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (std::size_t i : unanchored_) out.emplace_back(rules_.rules[defs_[i].rule]->id, defs_[i].def->name);
+  return out;
+}
+
+std::vector<std::pair<std::string, std::vector<std::string>>> Matcher::pushdown() const {
+  if (!unanchored_.empty()) return {};
+  return anchor_values_;
+}
+
+}  // namespace jcorr::core
