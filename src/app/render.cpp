@@ -1,0 +1,107 @@
+#include "jcorr/app/render.h"
+
+#include <cstdio>
+
+namespace jcorr::app {
+
+namespace {
+
+// Length of a valid UTF-8 sequence starting at s[i], or 0.
+std::size_t utf8_len(std::string_view s, std::size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  std::size_t n = 0;
+  if (c < 0x80) return 1;
+  if ((c & 0xe0) == 0xc0 && c >= 0xc2) n = 2;
+  else if ((c & 0xf0) == 0xe0) n = 3;
+  else if ((c & 0xf8) == 0xf0 && c <= 0xf4) n = 4;
+  else return 0;
+  if (i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k)
+    if ((static_cast<unsigned char>(s[i + k]) & 0xc0) != 0x80) return 0;
+  // C1 control characters (U+0080..U+009F) can act as escape sequences too.
+  if (n == 2 && c == 0xc2 && static_cast<unsigned char>(s[i + 1]) < 0xa0) return 0;
+  return n;
+}
+
+std::string time_short(std::int64_t us) {
+  std::string t = core::format_time_utc(us);
+  return t.substr(0, 19) + "Z";
+}
+
+}  // namespace
+
+std::string terminal_safe(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const std::size_t n = utf8_len(s, i);
+    if (n == 0 || c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+      ++i;
+      continue;
+    }
+    out.append(s.substr(i, n));
+    i += n;
+  }
+  return out;
+}
+
+std::string render_detection(const core::Detection& d, bool color) {
+  const char* bold = color ? "\033[1m" : "";
+  const char* reset = color ? "\033[0m" : "";
+  const char* sev_color = "";
+  if (color) {
+    if (d.severity == "critical") sev_color = "\033[1;35m";
+    else if (d.severity == "high") sev_color = "\033[1;31m";
+    else if (d.severity == "medium") sev_color = "\033[1;33m";
+    else sev_color = "\033[1;36m";
+  }
+  std::string s;
+  std::string sev = d.severity;
+  for (auto& ch : sev) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  s += std::string(sev_color) + sev + reset + "  " + bold + terminal_safe(d.title) + reset + "\n";
+  auto line = [&](std::string_view label, const std::string& value) {
+    if (value.empty()) return;
+    s += "  ";
+    s += label;
+    s.append(label.size() < 10 ? 10 - label.size() : 1, ' ');
+    s += value + "\n";
+  };
+  line("summary", terminal_safe(d.summary));
+  line("rule", d.rule_id + (d.attack.empty() ? "" : "  [" + [&] {
+                 std::string a;
+                 for (const auto& x : d.attack) a += (a.empty() ? "" : ", ") + x;
+                 return a;
+               }() + "]"));
+  line("host", terminal_safe(d.hostname) + (d.machine_id.empty() ? "" : " (" + terminal_safe(d.machine_id) + ")"));
+  line("time", time_short(d.first_us) + " .. " + time_short(d.last_us) +
+                   (d.window_truncated ? "  (window cut short by end of input)" : ""));
+  for (const auto& [k, v] : d.values) {
+    if (v.is_null()) continue;
+    if (v.is_string()) {
+      line(k, terminal_safe(v.get<std::string>()));
+    } else if (v.is_array()) {
+      bool first = true;
+      for (const auto& x : v) {
+        if (!x.is_string()) continue;
+        line(first ? std::string_view(k) : std::string_view(""), terminal_safe(x.get<std::string>()));
+        first = false;
+      }
+    }
+  }
+  line("id", d.id);
+  s += "  evidence\n";
+  for (const auto& e : d.evidence) {
+    std::string msg = terminal_safe(e.message);
+    if (msg.size() > 160) msg = msg.substr(0, 157) + "...";
+    s += "    " + time_short(e.realtime_us) + "  " + e.step + ": " + msg + "\n";
+  }
+  if (d.evidence_omitted) s += "    (" + std::to_string(d.evidence_omitted) + " more entries omitted)\n";
+  s += "\n";
+  return s;
+}
+
+}  // namespace jcorr::app

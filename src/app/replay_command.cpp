@@ -1,0 +1,346 @@
+// `jcorr replay` and `jcorr explain`: run the engine over exported journals.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "jcorr/app/commands.h"
+#include "jcorr/app/exit_codes.h"
+#include "jcorr/app/render.h"
+#include "jcorr/app/rule_files.h"
+#include "jcorr/core/correlator.h"
+#include "jcorr/sources/json_writer.h"
+#include "jcorr/sources/source.h"
+
+namespace jcorr::app {
+
+namespace {
+
+constexpr const char* kReplayHelp = R"(usage: jcorr replay [OPTIONS] INPUT...
+
+Runs the rules over exported journals and prints the detections.
+
+INPUT is a .journal file, a journal directory (its system and user-UID files are
+merged in time order), a Journal Export Format file (journalctl -o export), a
+JSON-lines file (journalctl -o json), or - for standard input. Several inputs are
+merged by time. The format is detected from the content unless --format says.
+
+Options:
+  -r, --rules PATH       rule file or directory (repeatable; default: $JCORR_RULES,
+                         the installed rules, or ./rules)
+  -f, --format FMT       auto (default), journal, export or json
+  -o, --output FMT       auto (default: text on a terminal, JSON lines otherwise),
+                         text or json
+      --dump             print the entries as journalctl -o json would (no rules)
+      --strict           any input problem (bad entry, truncated file) fails the run
+      --exit-code        exit 1 when there was at least one detection
+      --lateness DUR     allowed lateness of merged inputs (default 0s), e.g. 30s
+      --max-partials N   cap on partial matches per rule (default 10000)
+      --no-progress      no progress line on stderr
+  -q, --quiet            no summary on stderr
+  -h, --help             this help
+
+Output: one JSON object per line (id, rule, title, severity, attack, host, values,
+first/last/time, evidence with cursors), or a readable block per detection on a
+terminal. Problems with inputs go to stderr with the input name and byte offset or
+line; the rest of the input is still read.
+
+Exit codes: 0 done, 1 detections with --exit-code, 2 usage, 3 rule errors,
+4 unreadable input or input problems with --strict.
+
+Examples:
+  jcorr replay --rules rules/ /var/log/journal/
+  journalctl -o export --since -2h | jcorr replay -
+  jcorr replay --dump host.export | head
+)";
+
+constexpr const char* kExplainHelp = R"(usage: jcorr explain --rule ID [--rules PATH]... [--format FMT] INPUT...
+
+Shows how one rule sees the inputs: every entry that matched one of its events,
+every partial match that started, advanced, absorbed a repeated step, completed,
+expired, was ended by an until event or a forbidden (absent) step, was evicted by
+the cap, or was suppressed or allowlisted. For rule authors.
+)";
+
+struct Options {
+  std::vector<std::string> rules;
+  std::vector<std::string> inputs;
+  sources::Format format = sources::Format::kAuto;
+  enum class Out { kAuto, kText, kJson } output = Out::kAuto;
+  bool dump = false;
+  bool strict = false;
+  bool exit_code = false;
+  bool progress = true;
+  bool quiet = false;
+  std::string explain_rule;
+  core::CorrelatorOptions correlator;
+};
+
+int usage_error(const std::string& msg, const char* command) {
+  std::cerr << "jcorr " << command << ": " << msg << "\n(see jcorr " << command << " --help)\n";
+  return kExitUsage;
+}
+
+std::optional<int> parse(const std::vector<std::string>& args, Options& o, const char* command, const char* help) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](std::string& out) {
+      if (auto eq = a.find('='); a.starts_with("--") && eq != std::string::npos) {
+        out = a.substr(eq + 1);
+        return true;
+      }
+      if (i + 1 >= args.size()) return false;
+      out = args[++i];
+      return true;
+    };
+    auto is = [&](const char* s, const char* l) { return a == s || a == l || (a.starts_with(std::string(l) + "=")); };
+    std::string v;
+    if (a == "-h" || a == "--help") {
+      std::cout << help;
+      return kExitOk;
+    } else if (is("-r", "--rules")) {
+      if (!value(v)) return usage_error("--rules needs a path", command);
+      o.rules.push_back(v);
+    } else if (is("-f", "--format")) {
+      if (!value(v)) return usage_error("--format needs a value", command);
+      if (v == "auto") o.format = sources::Format::kAuto;
+      else if (v == "journal") o.format = sources::Format::kJournal;
+      else if (v == "export") o.format = sources::Format::kExport;
+      else if (v == "json") o.format = sources::Format::kJson;
+      else return usage_error("unknown format \"" + v + "\" (auto, journal, export, json)", command);
+    } else if (is("-o", "--output")) {
+      if (!value(v)) return usage_error("--output needs a value", command);
+      if (v == "auto") o.output = Options::Out::kAuto;
+      else if (v == "text") o.output = Options::Out::kText;
+      else if (v == "json") o.output = Options::Out::kJson;
+      else return usage_error("unknown output \"" + v + "\" (auto, text, json)", command);
+    } else if (a == "--dump") {
+      o.dump = true;
+    } else if (a == "--strict") {
+      o.strict = true;
+    } else if (a == "--exit-code") {
+      o.exit_code = true;
+    } else if (a == "--no-progress") {
+      o.progress = false;
+    } else if (a == "-q" || a == "--quiet") {
+      o.quiet = true;
+    } else if (is("", "--lateness")) {
+      if (!value(v)) return usage_error("--lateness needs a duration", command);
+      auto d = core::parse_duration(v);
+      if (!d) return usage_error("--lateness: " + d.error(), command);
+      o.correlator.allowed_lateness = *d;
+    } else if (is("", "--max-partials")) {
+      if (!value(v)) return usage_error("--max-partials needs a number", command);
+      try {
+        o.correlator.max_partials_per_rule = std::stoul(v);
+      } catch (...) {
+        return usage_error("--max-partials needs a number", command);
+      }
+    } else if (is("", "--rule")) {
+      if (!value(v)) return usage_error("--rule needs a rule id", command);
+      o.explain_rule = v;
+    } else if (a == "-") {
+      o.inputs.push_back(a);
+    } else if (a.starts_with("-")) {
+      return usage_error("unknown option " + a, command);
+    } else {
+      o.inputs.push_back(a);
+    }
+  }
+  if (o.inputs.empty()) return usage_error("no input given", command);
+  return std::nullopt;
+}
+
+class Progress {
+ public:
+  explicit Progress(bool on) : on_(on && isatty(STDERR_FILENO)) {}
+  void update(std::uint64_t entries, std::uint64_t detections, std::uint64_t realtime_us, const sources::Progress& p) {
+    if (!on_ || (entries & 0x3fff) != 0) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::milliseconds(250)) return;
+    last_ = now;
+    const double secs = std::chrono::duration<double>(now - start_).count();
+    char pct[32] = "";
+    if (p.total > 0) std::snprintf(pct, sizeof pct, " %5.1f%%", 100.0 * static_cast<double>(p.done) / static_cast<double>(p.total));
+    std::fprintf(stderr, "\r\033[K%s%12llu entries  %9.0f/s  %llu detections  at %s", pct,
+                 static_cast<unsigned long long>(entries), static_cast<double>(entries) / std::max(secs, 1e-6),
+                 static_cast<unsigned long long>(detections),
+                 core::format_time_utc(static_cast<std::int64_t>(realtime_us)).substr(0, 19).c_str());
+    shown_ = true;
+  }
+  void clear() {
+    if (shown_) std::fprintf(stderr, "\r\033[K");
+    shown_ = false;
+  }
+
+ private:
+  bool on_;
+  bool shown_ = false;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_ = start_;
+};
+
+void print_diagnostics(const std::vector<core::Diagnostic>& ds, bool warnings) {
+  for (const auto& d : ds)
+    if (d.severity == core::Severity::kError || warnings) std::cerr << d.to_string() << "\n";
+}
+
+class StderrTracer final : public core::Tracer {
+ public:
+  explicit StderrTracer(std::string rule) : rule_(std::move(rule)) {}
+  void trace(const core::TraceEvent& e) override {
+    if (e.rule != rule_) return;
+    std::string line = core::format_time_utc(e.time).substr(0, 23) + "  " + std::string(core::to_string(e.kind));
+    line.append(line.size() < 38 ? 38 - line.size() : 1, ' ');
+    if (e.partial) line += "#" + std::to_string(e.partial) + " ";
+    if (!e.step.empty()) line += e.step + " ";
+    if (!e.detail.empty()) line += "(" + e.detail + ") ";
+    if (!e.cursor.empty()) line += " " + e.cursor;
+    std::cout << terminal_safe(line) << "\n";
+  }
+
+ private:
+  std::string rule_;
+};
+
+int run(Options& o, const char* command) {
+  std::unique_ptr<core::RuleSet> rules;
+  core::FieldSchema dump_schema;
+  core::FieldSchema* schema = &dump_schema;
+  if (!o.dump) {
+    if (o.rules.empty()) o.rules.push_back(default_rules_path());
+    auto loaded = load_rule_paths(o.rules);
+    print_diagnostics(loaded.diagnostics, false);
+    if (core::has_errors(loaded.diagnostics)) {
+      std::cerr << "jcorr " << command << ": rules have errors; nothing was run (jcorr rules check shows all problems)\n";
+      return kExitRules;
+    }
+    if (loaded.set->rules.empty()) {
+      std::cerr << "jcorr " << command << ": no rules found in";
+      for (const auto& r : o.rules) std::cerr << " " << r;
+      std::cerr << "\n";
+      return kExitRules;
+    }
+    rules = std::move(loaded.set);
+    if (!o.explain_rule.empty() && !rules->find(o.explain_rule)) {
+      std::cerr << "jcorr " << command << ": no rule \"" << o.explain_rule << "\" is loaded\n";
+      return kExitUsage;
+    }
+    schema = &rules->schema;
+  } else {
+    dump_schema.set_open(true);
+  }
+
+  std::uint64_t problems = 0;
+  auto report = [&](const sources::InputProblem& p) {
+    ++problems;
+    if (problems <= 100) {
+      std::cerr << "jcorr: " << p.input << ": " << (p.is_line ? "line " : "offset ") << p.offset << ": "
+                << terminal_safe(p.message) << "\n";
+    } else if (problems == 101) {
+      std::cerr << "jcorr: more input problems follow; only the first 100 are shown\n";
+    }
+  };
+  sources::SourceOptions sopts;
+  sopts.format = o.format;
+  std::vector<std::unique_ptr<sources::Source>> inputs;
+  bool unreadable = false;
+  for (const auto& in : o.inputs) {
+    auto s = sources::open_source(in, *schema, sopts, report);
+    if (!s) {
+      unreadable = true;
+      continue;
+    }
+    inputs.push_back(std::move(s));
+  }
+  if (inputs.empty()) return kExitInput;
+  sources::MergedSource source(std::move(inputs));
+
+  const bool json_out = o.output == Options::Out::kJson || (o.output == Options::Out::kAuto && !isatty(STDOUT_FILENO));
+  const bool color = !json_out && isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
+  Progress progress(o.progress && o.explain_rule.empty());
+  std::optional<core::Correlator> correlator;
+  StderrTracer tracer(o.explain_rule);
+  if (rules) {
+    correlator.emplace(*rules, o.correlator);
+    if (!o.explain_rule.empty()) correlator->set_tracer(&tracer);
+  }
+  std::vector<core::Detection> out;
+  std::uint64_t entries = 0, detections = 0;
+  std::string buffer;
+  auto flush_detections = [&] {
+    for (const auto& d : out) {
+      if (!o.explain_rule.empty() && d.rule_id != o.explain_rule) continue;
+      ++detections;
+      if (json_out) buffer += core::to_json_line(d);
+      else buffer += render_detection(d, color);
+    }
+    out.clear();
+    if (buffer.size() > (1u << 16)) {
+      progress.clear();
+      std::fwrite(buffer.data(), 1, buffer.size(), stdout);
+      buffer.clear();
+    }
+  };
+  const auto started = std::chrono::steady_clock::now();
+  core::Event ev;
+  std::uint64_t last_time = 0;
+  while (source.next(ev)) {
+    ++entries;
+    last_time = ev.realtime_us;
+    if (o.dump) {
+      buffer += sources::to_journal_json(ev, *schema);
+      buffer.push_back('\n');
+      if (buffer.size() > (1u << 16)) {
+        std::fwrite(buffer.data(), 1, buffer.size(), stdout);
+        buffer.clear();
+      }
+      continue;
+    }
+    correlator->process(ev, out);
+    if (!out.empty()) flush_detections();
+    progress.update(entries, detections, last_time, source.progress());
+  }
+  if (correlator) {
+    correlator->finish(out);
+    flush_detections();
+  }
+  progress.clear();
+  std::fwrite(buffer.data(), 1, buffer.size(), stdout);
+  std::fflush(stdout);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (!o.quiet && isatty(STDERR_FILENO)) {
+    std::fprintf(stderr, "%llu entries in %.2fs (%.0f/s), %llu detections%s\n", static_cast<unsigned long long>(entries),
+                 secs, static_cast<double>(entries) / std::max(secs, 1e-6), static_cast<unsigned long long>(detections),
+                 problems ? (", " + std::to_string(problems) + " input problems").c_str() : "");
+    if (correlator && correlator->stats().evicted)
+      std::fprintf(stderr, "warning: %llu partial matches were evicted by the cap (--max-partials)\n",
+                   static_cast<unsigned long long>(correlator->stats().evicted));
+  }
+  if (unreadable || (o.strict && problems > 0)) return kExitInput;
+  if (o.exit_code && detections > 0) return kExitDetections;
+  return kExitOk;
+}
+
+}  // namespace
+
+int replay_command(const std::vector<std::string>& args) {
+  Options o;
+  if (auto rc = parse(args, o, "replay", kReplayHelp)) return *rc;
+  if (!o.explain_rule.empty()) return usage_error("--rule belongs to jcorr explain", "replay");
+  return run(o, "replay");
+}
+
+int explain_command(const std::vector<std::string>& args) {
+  Options o;
+  if (auto rc = parse(args, o, "explain", kExplainHelp)) return *rc;
+  if (o.explain_rule.empty()) return usage_error("--rule ID is required", "explain");
+  if (o.dump) return usage_error("--dump belongs to jcorr replay", "explain");
+  o.output = Options::Out::kText;
+  return run(o, "explain");
+}
+
+}  // namespace jcorr::app
