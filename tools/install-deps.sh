@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages jcorr needs to build and to run its whole test suite.
+# Idempotent: does nothing when everything is already installed.
+set -euo pipefail
+packages=(
+  build-essential cmake pkg-config git
+  libsystemd-dev libre2-dev nlohmann-json3-dev libboost-dev libboost-system-dev libssl-dev catch2
+  systemd systemd-journal-remote python3 openssl
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
