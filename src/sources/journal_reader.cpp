@@ -27,6 +27,8 @@ struct JournalReader::Impl {
     const std::size_t threshold =
         options.max_field_size > SIZE_MAX - kNameRoom ? 0 : options.max_field_size + kNameRoom;  // 0 = unlimited
     sd_journal_set_data_threshold(j, threshold);
+    std::uint64_t first = 0;
+    if (sd_journal_get_cutoff_realtime_usec(j, &first, &cutoff_at_open) <= 0) cutoff_at_open = 0;
   }
   ~Impl() { sd_journal_close(j); }
   Impl(const Impl&) = delete;
@@ -41,6 +43,8 @@ struct JournalReader::Impl {
   bool stopped = false;
   bool truncation_reported = false;
   std::uint64_t entries = 0;
+  std::uint64_t cutoff_at_open = 0;  // latest entry time the files' headers list at open
+  bool end_checked = false;
 
   void problem(std::string message) const {
     if (report) report(InputProblem{name, 0, false, std::move(message)});
@@ -99,10 +103,30 @@ struct JournalReader::Impl {
     return true;
   }
 
+  // sd-journal drops a file it cannot iterate any further (it logs at debug level and
+  // moves on), so a corrupt file can end early without any error reaching us. The
+  // realtime cutoff over the open files, taken at open and again at the end, shows it:
+  // a dropped file no longer counts. (Comparing entry times with the header instead
+  // would misfire when the clock jumped back.)
+  void check_complete() {
+    if (end_checked) return;
+    end_checked = true;
+    std::uint64_t first = 0;
+    std::uint64_t last = 0;
+    const int r = sd_journal_get_cutoff_realtime_usec(j, &first, &last);
+    if (cutoff_at_open > 0 && (r <= 0 || last < cutoff_at_open))
+      problem("a journal file could not be read to its end and was dropped (corrupt?) after " +
+              std::to_string(entries) + " entries; entries up to realtime " + std::to_string(cutoff_at_open) +
+              " may be missing");
+  }
+
   bool next(core::Event& out) {
     while (!stopped) {
       const int r = sd_journal_next(j);
-      if (r == 0) break;
+      if (r == 0) {
+        check_complete();
+        break;
+      }
       if (r < 0) {
         problem("reading the journal failed " + where() + ": " + errno_text(r));
         if (++error_streak >= kMaxErrorStreak) {

@@ -12,7 +12,10 @@
 // returned whole; longer values are truncated to max_field_size (reported once).
 // An error from sd_journal_next (e.g. -EBADMSG while a file is being written) is
 // reported and reading continues with the next entry; after kMaxErrorStreak errors in a
-// row without an entry in between the input is given up, with a report.
+// row without an entry in between the input is given up, with a report. sd-journal
+// silently drops a file it cannot iterate further, so when the input first ends the
+// reader compares the files' realtime cutoff with the one at open and reports a
+// corrupt, partly read journal when a file has gone.
 #pragma once
 
 #include <memory>
