@@ -52,9 +52,8 @@ def systemctl(c, sess, args, manager, timer=None, mark=None, user_mode=False):
     caller = sess.scope.name
     reload_e = None
     if "daemon-reload" in args or ("enable" in args and "--no-reload" not in args):
-        reload_e = yield from F.daemon_reload(c, manager, client, caller)
-        if mark is not None and "reload" in mark:
-            reload_e.mark = mark["reload"]
+        reload_e = yield from F.daemon_reload(c, manager, client, caller,
+                                              mark.get("reload") if mark else None)
     if timer is not None and ("start" in args or "--now" in args or "restart" in args):
         c.ms(3, 20)
         yield from F.start_timer(c, manager, timer, mark.get("timer_start") if mark else None)

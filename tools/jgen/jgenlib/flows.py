@@ -187,8 +187,13 @@ def user_manager_stop(c, host, user):
 
 
 def user_stop_actor(c, host, user):
+    """logind stops user@UID.service UserStopDelaySec=10s after the user's last session ended;
+    a later login or logout restarts that delay."""
+    started = c.t
     yield c.sleep(10 + c.rng.uniform(0, 0.05))
     if user.uid in host.lingering or any(s.user.uid == user.uid for s in host.sessions.values()):
+        return
+    if host.last_logout.get(user.uid, 0) > started:
         return
     yield from user_manager_stop(c, host, user)
 
@@ -275,6 +280,7 @@ def ssh_logout(c, sess, cpu_usec=None):
     yield _marked(host.logind_removed(c.ms(0.5, 3), sess.sid, uname, leader),
                   sess.mark("session_removed"))
     host.sessions.pop(sess.sid, None)
+    host.last_logout[sess.user.uid] = c.t
     if not any(s.user.uid == sess.user.uid for s in host.sessions.values()) and \
             sess.user.uid not in host.lingering:
         host.scenario.spawn(user_stop_actor, c.t, host, sess.user)
@@ -462,13 +468,14 @@ def client_proc(host, sess, argv, uid=0, gid=0):
                       argv, CAP_ALL if uid == 0 else CAP_NONE, sess.cgroup, int(sess.sid), u.uid)
 
 
-def daemon_reload(c, manager, client=None, caller_unit=None):
+def daemon_reload(c, manager, client=None, caller_unit=None, mark=None):
     """PID 1 (or a user manager) reloading, as the manager's version logs it."""
     host = manager.host
     if host.profile.systemd >= 254:
         pid = client.pid if client else host.alloc_pid()
         ms = c.rng.randint(90, 420)
         entries = manager.reload_newer(c.t, pid, "systemctl", caller_unit, ms)
+        entries[0].mark = mark
         yield entries[0]
         yield entries[1]
         c.t += ms * MSEC
@@ -476,6 +483,7 @@ def daemon_reload(c, manager, client=None, caller_unit=None):
         yield entries[2]
         return entries[0]
     e = manager.reloading(c.t)
+    e.mark = mark
     yield e
     c.ms(90, 420)
     return e

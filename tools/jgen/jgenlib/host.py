@@ -205,6 +205,7 @@ class Host:
         self.user_managers = {}      # uid -> Manager
         self.sessions = {}           # sid -> session object
         self.lingering = set()
+        self.last_logout = {}
         self.next_audit = self.rng.randint(3, 40)
         self.pid_max = 4194304
         start = scenario.start if boot_rt is None else boot_rt
