@@ -389,8 +389,12 @@ struct Correlator::Impl {
       d.id.push_back(kHex[digest[i] & 15]);
     }
     // Values: a step that can hold several members yields an array of distinct values.
-    for (const auto& [name, ref] : rule.values) {
-      const Ref& r = rule.refs[static_cast<std::size_t>(ref)];
+    for (const auto& value : rule.values) {
+      if (value.ref < 0) {
+        d.values[value.name] = render(rule, g, p, value.text);
+        continue;
+      }
+      const Ref& r = rule.refs[static_cast<std::size_t>(value.ref)];
       bool multi = false;
       if (!r.host && r.step >= 0) {
         const Step& s = c.steps[static_cast<std::size_t>(r.step)];
@@ -400,40 +404,26 @@ struct Correlator::Impl {
       if (multi) {
         nlohmann::json arr = nlohmann::json::array();
         std::vector<std::string> seen;
-        ref_values(rule, g, p, ref, [&](std::string_view v) {
+        ref_values(rule, g, p, value.ref, [&](std::string_view v) {
           if (std::find(seen.begin(), seen.end(), v) == seen.end()) {
             seen.emplace_back(v);
             arr.push_back(std::string(v));
           }
           return false;
         });
-        d.values[name] = std::move(arr);
+        d.values[value.name] = std::move(arr);
       } else {
         bool found = false;
         std::string s;
-        ref_values(rule, g, p, ref, [&](std::string_view v) {
+        ref_values(rule, g, p, value.ref, [&](std::string_view v) {
           s.assign(v);
           found = true;
           return true;
         });
-        d.values[name] = found ? nlohmann::json(s) : nlohmann::json(nullptr);
+        d.values[value.name] = found ? nlohmann::json(s) : nlohmann::json(nullptr);
       }
     }
-    for (const auto& part : rule.summary.parts) {
-      if (part.ref < 0) {
-        d.summary += part.literal;
-        continue;
-      }
-      std::string joined;
-      ref_values(rule, g, p, part.ref, [&](std::string_view v) {
-        if (joined.find(v) == std::string::npos || v.empty()) {
-          if (!joined.empty()) joined += ", ";
-          joined.append(v);
-        }
-        return false;
-      });
-      d.summary += joined.empty() ? "?" : joined;
-    }
+    d.summary = render(rule, g, p, rule.summary);
     if (rule.summary.parts.empty()) d.summary = rule.title;
     const std::size_t n = p.members.size();
     const std::size_t cap = std::max<std::size_t>(options.max_evidence, 2);
@@ -449,6 +439,26 @@ struct Correlator::Impl {
     ++stats.detections_by_rule[st.index];
     trace(TraceKind::kCompleted, st, "", p.serial, time, "", "detection " + d.id);
     out.push_back(std::move(d));
+  }
+
+  // Renders a template; a reference with several values shows them comma-separated,
+  // one with none shows "?".
+  std::string render(const Rule& rule, const Group& g, const Partial& p, const Template& t) const {
+    std::string out;
+    for (const auto& part : t.parts) {
+      if (part.ref < 0) {
+        out += part.literal;
+        continue;
+      }
+      std::vector<std::string> seen;
+      ref_values(rule, g, p, part.ref, [&](std::string_view v) {
+        if (std::find(seen.begin(), seen.end(), v) == seen.end()) seen.emplace_back(v);
+        return false;
+      });
+      if (seen.empty()) out += "?";
+      for (std::size_t i = 0; i < seen.size(); ++i) out += (i ? ", " : "") + seen[i];
+    }
+    return out;
   }
 
   void prune_suppressions(bool force) {
@@ -534,55 +544,83 @@ struct Correlator::Impl {
     };
     if (git != st.groups.end()) {
       Group& g = git->second;
-      const std::size_t existing = g.partials.size();
-      for (std::size_t i = 0; i < existing && i < g.partials.size();) {
-        Partial& p = g.partials[i];
-        if (t > p.deadline || p.waiting_absent) {
-          ++i;
-          continue;
-        }
-        bool used = false;
-        // Candidates: from the current stage through the next required step.
-        for (std::size_t s = static_cast<std::size_t>(p.stage); s < c.steps.size() && !used; ++s) {
+      // Find, for every PM, the step the entry would take (or -1); absorption into an
+      // "N+" step is marked by a negative step - 2.
+      std::vector<int> take(g.partials.size(), -1);
+      for (std::size_t i = 0; i < g.partials.size(); ++i) {
+        const Partial& p = g.partials[i];
+        if (t > p.deadline || p.waiting_absent) continue;
+        for (std::size_t s = static_cast<std::size_t>(p.stage); s < c.steps.size(); ++s) {
           const Step& sp = c.steps[s];
           if (sp.absent) continue;
           if (step_has_event(sp, m.event) && t >= p.last && (!sp.within || t <= p.last + *sp.within) &&
               joins_hold(rule, g, p, sp.joins, m.captures)) {
-            used = true;
-            Member mem{static_cast<int>(s), m.event, t, evidence_for(sp.name), m.captures};
-            p.members.push_back(std::move(mem));
-            p.last = t;
-            if (static_cast<int>(s) != p.stage) p.runs = 0;
-            p.stage = static_cast<int>(s);
-            ++p.runs;
-            if (p.runs >= sp.repeat_min) {
-              p.stage = static_cast<int>(s) + 1;
-              p.runs = 0;
-            }
-            trace(TraceKind::kAdvanced, st, sp.name, p.serial, t, e.cursor);
+            take[i] = static_cast<int>(s);
+            break;
           }
           if (!sp.optional) break;
         }
-        if (!used) {
-          // Absorb into a "N+" step whose next required step has not matched yet.
-          for (int s = p.stage - 1; s >= 0; --s) {
-            const Step& sp = c.steps[static_cast<std::size_t>(s)];
-            if (!sp.optional && !sp.repeat_more) break;
-            if (sp.repeat_more && step_has_event(sp, m.event) && t >= p.last &&
-                joins_hold(rule, g, p, sp.joins, m.captures)) {
-              p.members.push_back(Member{s, m.event, t, evidence_for(sp.name), m.captures});
-              p.last = t;
-              used = true;
-              trace(TraceKind::kAbsorbed, st, sp.name, p.serial, t, e.cursor);
-              break;
-            }
+        if (take[i] >= 0) continue;
+        for (int s = p.stage - 1; s >= 0; --s) {
+          const Step& sp = c.steps[static_cast<std::size_t>(s)];
+          if (!sp.optional && !sp.repeat_more) break;
+          if (sp.repeat_more && step_has_event(sp, m.event) && t >= p.last &&
+              joins_hold(rule, g, p, sp.joins, m.captures)) {
+            take[i] = -2 - s;
+            break;
           }
         }
-        if (!used) {
-          ++i;
-          continue;
+      }
+      // Attribution: at a step with "prefer", if some PMs satisfy it, only they take the entry.
+      for (std::size_t s = 0; s < c.steps.size(); ++s) {
+        const Step& sp = c.steps[s];
+        if (sp.prefer.empty()) continue;
+        std::vector<bool> preferred(g.partials.size(), false);
+        bool any = false;
+        for (std::size_t i = 0; i < g.partials.size(); ++i) {
+          if (take[i] != static_cast<int>(s)) continue;
+          preferred[i] = joins_decidable(rule, g.partials[i], sp.prefer) &&
+                         joins_hold(rule, g, g.partials[i], sp.prefer, m.captures);
+          any = any || preferred[i];
         }
-        if (after_advance(st, key, g, i, t, e.entry_id(), out)) ++i;
+        if (!any) continue;
+        for (std::size_t i = 0; i < g.partials.size(); ++i)
+          if (take[i] == static_cast<int>(s) && !preferred[i]) {
+            trace(TraceKind::kRejected, st, sp.name, g.partials[i].serial, t, e.cursor, "another partial match is preferred");
+            take[i] = -1;
+          }
+      }
+      // Apply by serial: completing a PM removes it and shifts the indices after it.
+      std::vector<std::pair<std::uint64_t, int>> decisions;
+      for (std::size_t i = 0; i < g.partials.size(); ++i)
+        if (take[i] != -1) decisions.emplace_back(g.partials[i].serial, take[i]);
+      for (const auto& [serial, decision] : decisions) {
+        auto it = std::find_if(g.partials.begin(), g.partials.end(), [&](const Partial& x) { return x.serial == serial; });
+        if (it == g.partials.end()) continue;
+        const std::size_t i = static_cast<std::size_t>(it - g.partials.begin());
+        Partial& p = *it;
+        if (decision >= 0) {
+          const std::size_t s = static_cast<std::size_t>(decision);
+          const Step& sp = c.steps[s];
+          p.members.push_back(Member{decision, m.event, t, evidence_for(sp.name), m.captures});
+          p.last = t;
+          if (decision != p.stage) p.runs = 0;
+          p.stage = decision;
+          ++p.runs;
+          if (p.runs >= sp.repeat_min) {
+            p.stage = decision + 1;
+            p.runs = 0;
+          }
+          trace(TraceKind::kAdvanced, st, sp.name, p.serial, t, e.cursor);
+          after_advance(st, key, g, i, t, e.entry_id(), out);
+        } else {
+          const int s = -2 - decision;
+          const Step& sp = c.steps[static_cast<std::size_t>(s)];
+          p.members.push_back(Member{s, m.event, t, evidence_for(sp.name), m.captures});
+          p.last = t;
+          trace(TraceKind::kAbsorbed, st, sp.name, p.serial, t, e.cursor);
+          after_advance(st, key, g, i, t, e.entry_id(), out);
+        }
       }
     }
     // 3. start a new partial match when the entry matches a first step.

@@ -3,6 +3,7 @@
 // A rule file is a JSON object {"lists": {...}, "rules": [...]} or one rule object.
 //
 //   list:   ["a", "b"] | {"match": "exact|prefix|regex", "values": [...]} | {"file": "path", "match": ...}
+//   file:   {"description"?, "lists"?, "events"?: {NAME: event} (shared by the file's rules), "rules"}
 //   rule:   {"id", "title", "severity", "description"?, "attack"?, "tags"?, "references"?,
 //            "enabled"?, "scope": "host"|"global", "events": {NAME: event}, "correlate": corr,
 //            "suppress"?: {"by": [ref], "for": dur}, "values"?: {NAME: ref}, "summary"?: tmpl,
@@ -216,6 +217,7 @@ struct RawRule {
   json body;
   std::size_t file = 0;
   std::string pointer;
+  std::shared_ptr<const json> shared_events;  // the file's top-level "events", if any
 };
 
 struct RawList {
@@ -368,7 +370,8 @@ class RuleCompiler {
   std::optional<Step> compile_step(const json& j, const std::string& ptr, bool allow_joins, bool until_mode);
   void compile_correlate(const json& j, const std::string& ptr);
   int ref(const std::string& text, const std::string& ptr, bool joins_only_earlier, int current_step);
-  void compile_template(const std::string& text, const std::string& ptr);
+  std::optional<Template> compile_template(const std::string& text, const std::string& ptr);
+  void compile_joins(const json& spec, const std::string& ptr, const Step& st, int step_index, bool earlier_only, std::vector<Join>& out);
   void lint_event(const EventDef& ev, const std::string& ptr);
 };
 
@@ -788,7 +791,7 @@ std::optional<Step> RuleCompiler::compile_step(const json& j, const std::string&
     return std::nullopt;
   }
   if (until_mode) check_keys(j, ptr, {"event", "any_of", "join"});
-  else check_keys(j, ptr, {"event", "any_of", "as", "join", "optional", "absent", "repeat", "within"});
+  else check_keys(j, ptr, {"event", "any_of", "as", "join", "prefer", "optional", "absent", "repeat", "within"});
   const json* ev = member(j, "event", ptr, json::value_t::string, false);
   const json* any = member(j, "any_of", ptr, json::value_t::array, false);
   if ((ev != nullptr) == (any != nullptr)) {
@@ -846,7 +849,7 @@ std::optional<Step> RuleCompiler::compile_step(const json& j, const std::string&
   return st;
 }
 
-void RuleCompiler::compile_template(const std::string& text, const std::string& ptr) {
+std::optional<Template> RuleCompiler::compile_template(const std::string& text, const std::string& ptr) {
   Template t;
   std::string lit;
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -857,14 +860,14 @@ void RuleCompiler::compile_template(const std::string& text, const std::string& 
       const auto close = text.find('}', i);
       if (close == std::string::npos) {
         error(codes::kTemplateInvalid, ptr, "unclosed '{' at offset " + std::to_string(i));
-        return;
+        return std::nullopt;
       }
       const std::string name = text.substr(i + 1, close - i - 1);
       int r = -1;
-      for (const auto& [vname, vref] : rule_->values)
-        if (vname == name) r = vref;
+      for (const auto& v : rule_->values)
+        if (v.name == name && v.ref >= 0) r = v.ref;
       if (r < 0) r = ref(name, ptr, false, -1);
-      if (r < 0) return;
+      if (r < 0) return std::nullopt;
       if (!lit.empty()) t.parts.push_back({std::move(lit), -1});
       lit.clear();
       t.parts.push_back({"", r});
@@ -873,12 +876,47 @@ void RuleCompiler::compile_template(const std::string& text, const std::string& 
     }
     if (c == '}') {
       error(codes::kTemplateInvalid, ptr, "unmatched '}' at offset " + std::to_string(i) + " (write '}}' for a brace)");
-      return;
+      return std::nullopt;
     }
     lit.push_back(c);
   }
   if (!lit.empty()) t.parts.push_back({std::move(lit), -1});
-  rule_->summary = std::move(t);
+  return t;
+}
+
+// Compiles {"capture": "step.capture" | ["step.capture", ...]} for a step whose events
+// must provide the capture (a field name is captured implicitly).
+void RuleCompiler::compile_joins(const json& spec, const std::string& ptr, const Step& st, int step_index,
+                                 bool earlier_only, std::vector<Join>& out) {
+  for (auto it = spec.begin(); it != spec.end(); ++it) {
+    Join jn;
+    jn.capture = it.key();
+    const std::string p = ptr_join(ptr, it.key());
+    for (int e : st.events) {
+      auto& ev = rule_->events[static_cast<std::size_t>(e)];
+      if (std::find(ev.capture_names.begin(), ev.capture_names.end(), jn.capture) != ev.capture_names.end()) continue;
+      if (valid_journal_field(jn.capture)) {
+        ev.field_captures.push_back(CaptureSpec{jn.capture, {set_.schema.add(jn.capture)}});
+        ev.capture_names.push_back(jn.capture);
+      } else {
+        error(codes::kCaptureUnknown, p, "event \"" + ev.name + "\" captures no value named \"" + jn.capture + "\"");
+      }
+    }
+    std::vector<std::string> targets;
+    if (it->is_string()) targets.push_back(it->get<std::string>());
+    else if (it->is_array())
+      for (const auto& t : *it)
+        if (t.is_string()) targets.push_back(t.get<std::string>());
+    if (targets.empty()) {
+      error(codes::kTypeMismatch, p, "a join value is a reference \"step.capture\" or an array of them");
+      continue;
+    }
+    for (const auto& t : targets) {
+      const int r = ref(t, p, earlier_only, step_index);
+      if (r >= 0) jn.refs.push_back(r);
+    }
+    if (!jn.refs.empty()) out.push_back(std::move(jn));
+  }
 }
 
 void RuleCompiler::compile_correlate(const json& j, const std::string& ptr) {
@@ -975,40 +1013,14 @@ void RuleCompiler::compile_correlate(const json& j, const std::string& ptr) {
     }
     if (!corr.within) error(codes::kKeyMissing, ptr, "\"" + key + "\" needs \"within\"");
   }
-  // Joins (sequence only), now that every step has its index.
+  // Joins and preferences (sequence only), now that every step has its index.
+  const json seq = j.contains("sequence") ? j["sequence"] : json::array();
   for (std::size_t i = 0; i < corr.steps.size(); ++i) {
-    if (!join_specs[i]) continue;
-    const std::string jp = ptr_join(ptr_join(ptr_join(ptr, "sequence"), i), "join");
-    for (auto it = join_specs[i]->begin(); it != join_specs[i]->end(); ++it) {
-      Join jn;
-      jn.capture = it.key();
-      const std::string p = ptr_join(jp, it.key());
-      // The joined capture must exist on every alternative event of this step (fields are captured implicitly).
-      for (int e : corr.steps[i].events) {
-        auto& ev = rule_->events[static_cast<std::size_t>(e)];
-        if (std::find(ev.capture_names.begin(), ev.capture_names.end(), jn.capture) == ev.capture_names.end()) {
-          if (valid_journal_field(jn.capture)) {
-            ev.field_captures.push_back(CaptureSpec{jn.capture, {set_.schema.add(jn.capture)}});
-            ev.capture_names.push_back(jn.capture);
-          } else {
-            error(codes::kCaptureUnknown, p, "event \"" + ev.name + "\" captures no value named \"" + jn.capture + "\"");
-          }
-        }
-      }
-      std::vector<std::string> targets;
-      if (it->is_string()) targets.push_back(it->get<std::string>());
-      else if (it->is_array())
-        for (const auto& t : *it)
-          if (t.is_string()) targets.push_back(t.get<std::string>());
-      if (targets.empty()) {
-        error(codes::kTypeMismatch, p, "a join value is a reference \"step.capture\" or an array of them");
-        continue;
-      }
-      for (const auto& t : targets) {
-        const int r = ref(t, p, true, static_cast<int>(i));
-        if (r >= 0) jn.refs.push_back(r);
-      }
-      if (!jn.refs.empty()) corr.steps[i].joins.push_back(std::move(jn));
+    const std::string sp = ptr_join(ptr_join(ptr, "sequence"), i);
+    if (join_specs[i]) compile_joins(*join_specs[i], ptr_join(sp, "join"), corr.steps[i], static_cast<int>(i), true, corr.steps[i].joins);
+    if (i < seq.size() && seq[i].is_object() && seq[i].contains("prefer")) {
+      if (!seq[i]["prefer"].is_object()) error(codes::kTypeMismatch, ptr_join(sp, "prefer"), "\"prefer\" is an object like \"join\"");
+      else compile_joins(seq[i]["prefer"], ptr_join(sp, "prefer"), corr.steps[i], static_cast<int>(i), true, corr.steps[i].prefer);
     }
   }
   // until
@@ -1021,34 +1033,8 @@ void RuleCompiler::compile_correlate(const json& j, const std::string& ptr) {
     for (auto& [uj, p] : items) {
       auto st = compile_step(*uj, p, true, true);
       if (!st) continue;
-      if (uj->is_object() && uj->contains("join") && (*uj)["join"].is_object()) {
-        for (auto it = (*uj)["join"].begin(); it != (*uj)["join"].end(); ++it) {
-          Join jn;
-          jn.capture = it.key();
-          const std::string jp = ptr_join(ptr_join(p, "join"), it.key());
-          for (int e : st->events) {
-            auto& ev = rule_->events[static_cast<std::size_t>(e)];
-            if (std::find(ev.capture_names.begin(), ev.capture_names.end(), jn.capture) == ev.capture_names.end()) {
-              if (valid_journal_field(jn.capture)) {
-                ev.field_captures.push_back(CaptureSpec{jn.capture, {set_.schema.add(jn.capture)}});
-                ev.capture_names.push_back(jn.capture);
-              } else {
-                error(codes::kCaptureUnknown, jp, "event \"" + ev.name + "\" captures no value named \"" + jn.capture + "\"");
-              }
-            }
-          }
-          std::vector<std::string> targets;
-          if (it->is_string()) targets.push_back(it->get<std::string>());
-          else if (it->is_array())
-            for (const auto& t : *it)
-              if (t.is_string()) targets.push_back(t.get<std::string>());
-          for (const auto& t : targets) {
-            const int r = ref(t, jp, false, -1);
-            if (r >= 0) jn.refs.push_back(r);
-          }
-          if (!jn.refs.empty()) st->joins.push_back(std::move(jn));
-        }
-      }
+      if (uj->is_object() && uj->contains("join") && (*uj)["join"].is_object())
+        compile_joins((*uj)["join"], ptr_join(p, "join"), *st, -1, false, st->joins);
       corr.until.push_back(std::move(*st));
     }
   }
@@ -1120,10 +1106,36 @@ std::unique_ptr<Rule> RuleCompiler::compile() {
     if (*s == "global") r.global = true;
     else if (*s != "host") error(codes::kValueInvalid, ptr_join(ptr, "scope"), "\"scope\" is \"host\" (default) or \"global\"");
   }
-  if (const json* ev = member(j, "events", ptr, json::value_t::object, true)) {
-    if (ev->empty()) error(codes::kValueInvalid, ptr_join(ptr, "events"), "a rule needs at least one event");
-    for (auto it = ev->begin(); it != ev->end(); ++it) compile_event(it.key(), *it, ptr_join(ptr_join(ptr, "events"), it.key()));
+  const json* own_events = member(j, "events", ptr, json::value_t::object, !raw_.shared_events);
+  if (own_events)
+    for (auto it = own_events->begin(); it != own_events->end(); ++it)
+      compile_event(it.key(), *it, ptr_join(ptr_join(ptr, "events"), it.key()));
+  if (raw_.shared_events) {
+    // Events the correlation names that the rule does not define come from the file's
+    // shared "events".
+    std::set<std::string> wanted;
+    std::function<void(const json&, bool)> collect = [&](const json& x, bool in_steps) {
+      if (x.is_string() && in_steps) wanted.insert(x.get<std::string>());
+      if (x.is_array())
+        for (const auto& y : x) collect(y, in_steps);
+      if (x.is_object()) {
+        for (auto it = x.begin(); it != x.end(); ++it) {
+          if (it.key() == "event" && it->is_string()) wanted.insert(it->get<std::string>());
+          else if (it.key() == "any_of") collect(*it, true);
+          else if (it.key() == "sequence" || it.key() == "all_of" || it.key() == "until") collect(*it, true);
+          else if (it.key() == "count" || it.key() == "distinct") collect(*it, false);
+        }
+      }
+    };
+    if (auto c = j.find("correlate"); c != j.end()) collect(*c, false);
+    for (const auto& name : wanted) {
+      if (event_index_.count(name)) continue;
+      auto it = raw_.shared_events->find(name);
+      if (it == raw_.shared_events->end()) continue;  // reported as an unknown event by the step
+      compile_event(name, *it, "/events/" + escape_token(name));
+    }
   }
+  if (r.events.empty()) error(codes::kValueInvalid, ptr_join(ptr, "events"), "a rule needs at least one event");
   if (const json* c = member(j, "correlate", ptr, json::value_t::object, true)) compile_correlate(*c, ptr_join(ptr, "correlate"));
   // Events no step or until uses are almost always a mistake.
   for (const auto& ev : r.events) {
@@ -1136,9 +1148,14 @@ std::unique_ptr<Rule> RuleCompiler::compile() {
     for (auto it = v->begin(); it != v->end(); ++it) {
       const std::string p = ptr_join(ptr_join(ptr, "values"), it.key());
       if (!valid_name(it.key())) { error(codes::kIdInvalid, p, "value names are lower case letters, digits and '_'"); continue; }
-      if (!it->is_string()) { error(codes::kTypeMismatch, p, "a value is a reference \"step.capture\""); continue; }
-      const int rf = ref(it->get<std::string>(), p, false, -1);
-      if (rf >= 0) r.values.emplace_back(it.key(), rf);
+      if (!it->is_string()) { error(codes::kTypeMismatch, p, "a value is a reference \"step.capture\" or a template"); continue; }
+      const std::string text = it->get<std::string>();
+      if (text.find('{') != std::string::npos || text.find('}') != std::string::npos) {
+        if (auto t = compile_template(text, p)) r.values.push_back({it.key(), -1, std::move(*t)});
+      } else {
+        const int rf = ref(text, p, false, -1);
+        if (rf >= 0) r.values.push_back({it.key(), rf, {}});
+      }
     }
   }
   if (const json* s = member(j, "suppress", ptr, json::value_t::object, false)) {
@@ -1150,14 +1167,15 @@ std::unique_ptr<Rule> RuleCompiler::compile() {
     const auto by = string_array(*s, "by", sp);
     for (std::size_t i = 0; i < by.size(); ++i) {
       int rf = -1;
-      for (const auto& [vname, vref] : r.values)
-        if (vname == by[i]) rf = vref;
+      for (const auto& v : r.values)
+        if (v.name == by[i] && v.ref >= 0) rf = v.ref;
       if (rf < 0) rf = ref(by[i], ptr_join(ptr_join(sp, "by"), i), false, -1);
       if (rf >= 0) sup.by.push_back(rf);
     }
     r.suppress = std::move(sup);
   }
-  if (const json* s = member(j, "summary", ptr, json::value_t::string, false)) compile_template(s->get<std::string>(), ptr_join(ptr, "summary"));
+  if (const json* s = member(j, "summary", ptr, json::value_t::string, false))
+    if (auto t = compile_template(s->get<std::string>(), ptr_join(ptr, "summary"))) r.summary = std::move(*t);
   if (const json* t = member(j, "tests", ptr, json::value_t::array, false)) {
     for (std::size_t i = 0; i < t->size(); ++i) {
       const std::string tp = ptr_join(ptr_join(ptr, "tests"), i);
@@ -1189,7 +1207,7 @@ std::unique_ptr<Rule> RuleCompiler::compile() {
   for (const auto& st : r.correlate.steps) gaps += st.within.value_or(0);
   r.max_window = std::max(w, gaps);
   if (r.suppress) r.max_window = std::max(r.max_window, r.suppress->duration);
-  r.source_hash = sha256_hex(j.dump());
+  r.source_hash = sha256_hex(j.dump() + (raw_.shared_events ? raw_.shared_events->dump() : std::string()));
   if (failed_) return nullptr;
   return std::move(rule_);
 }
@@ -1236,17 +1254,24 @@ void RuleLoader::add(std::string_view text, std::string_view origin) {
     return;
   }
   if (doc.contains("id") && !doc.contains("rules")) {
-    L.raw_rules.push_back({std::move(doc), file, ""});
+    L.raw_rules.push_back({std::move(doc), file, "", nullptr});
     return;
   }
   for (auto it = doc.begin(); it != doc.end(); ++it) {
-    if (it.key() != "rules" && it.key() != "lists")
-      top_error(codes::kKeyUnknown, ptr_join("", it.key()), "unknown key \"" + it.key() + "\" (a rule file has \"rules\" and \"lists\")");
+    if (it.key() != "rules" && it.key() != "lists" && it.key() != "events" && it.key() != "description")
+      top_error(codes::kKeyUnknown, ptr_join("", it.key()),
+                "unknown key \"" + it.key() + "\" (a rule file has \"rules\", \"lists\", \"events\" and \"description\")");
+  }
+  std::shared_ptr<const json> shared_events;
+  if (auto e = doc.find("events"); e != doc.end()) {
+    if (!e->is_object()) top_error(codes::kTypeMismatch, "/events", "\"events\" must be an object of event definitions");
+    else shared_events = std::make_shared<const json>(*e);
   }
   if (auto r = doc.find("rules"); r != doc.end()) {
     if (!r->is_array()) top_error(codes::kTypeMismatch, "/rules", "\"rules\" must be an array");
     else
-      for (std::size_t i = 0; i < r->size(); ++i) L.raw_rules.push_back({(*r)[i], file, "/rules/" + std::to_string(i)});
+      for (std::size_t i = 0; i < r->size(); ++i)
+        L.raw_rules.push_back({(*r)[i], file, "/rules/" + std::to_string(i), shared_events});
   }
   if (auto l = doc.find("lists"); l != doc.end()) {
     if (!l->is_object()) top_error(codes::kTypeMismatch, "/lists", "\"lists\" must be an object");

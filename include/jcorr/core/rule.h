@@ -100,6 +100,9 @@ struct Step {
   std::string name;               // "as", or the event name
   std::vector<int> events;        // alternatives (indices into Rule::events)
   std::vector<Join> joins;
+  // Attribution: when several partial matches could take an entry at this step, only
+  // those for which these joins hold take it, if there is any such one.
+  std::vector<Join> prefer;
   bool optional = false;
   bool absent = false;
   std::uint32_t repeat_min = 1;   // runs: how many matches are required
@@ -158,7 +161,12 @@ struct Rule {
   Correlation correlate;
   std::optional<Suppression> suppress;
   std::vector<Ref> refs;            // every reference the rule uses
-  std::vector<std::pair<std::string, int>> values;  // output values: name -> ref
+  struct OutputValue {
+    std::string name;
+    int ref = -1;      // a reference, or
+    Template text;     // a template, when ref < 0
+  };
+  std::vector<OutputValue> values;  // output values, in name order
   Template summary;
   std::vector<RuleTest> tests;
   std::vector<std::string> consumes_rules;  // rule ids whose detections feed this rule
