@@ -1233,7 +1233,9 @@ void RuleLoader::add(std::string_view text, std::string_view origin) {
       (void)ignored;
     } catch (const json::parse_error& e) {
       msg = e.what();
-      if (auto p = msg.find("]: "); p != std::string::npos) msg = msg.substr(p + 3);
+      // what() is "[json.exception.parse_error.101] parse error at line L, column C: REASON";
+      // keep REASON: the position is reported as line:col already.
+      if (auto p = msg.find(": "); p != std::string::npos) msg = msg.substr(p + 2);
       at = e.byte > 0 ? e.byte - 1 : 0;
     }
     Diagnostic d;
