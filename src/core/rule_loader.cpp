@@ -1406,40 +1406,70 @@ std::unique_ptr<RuleSet> RuleLoader::finish() {
   // Link detection feeds and order producers before consumers.
   std::unordered_map<std::string, std::size_t> by_id;
   for (std::size_t i = 0; i < compiled.size(); ++i) by_id[compiled[i]->id] = i;
-  std::vector<int> state(compiled.size(), 0);  // 0 new, 1 visiting, 2 done
+  // Tarjan's strongly connected components: a component is finished only after every
+  // component it consumes from, so `order` lists producers first. The rules of a component
+  // that feeds itself (several rules, or one consuming its own detections) are refused;
+  // a rule that merely consumes from such a component is not part of the cycle.
+  const std::size_t n = compiled.size();
   std::vector<std::size_t> order;
-  std::vector<bool> drop(compiled.size(), false);
-  std::function<bool(std::size_t)> visit = [&](std::size_t i) -> bool {
-    if (state[i] == 2) return true;
-    if (state[i] == 1) return false;
-    state[i] = 1;
+  std::vector<bool> drop(n, false);
+  std::vector<long> index(n, -1), low(n, 0);
+  std::vector<bool> on_stack(n, false);
+  std::vector<std::size_t> stack;
+  long counter = 0;
+  auto file_of = [&](const Rule& r) {
+    // Rules are compiled per file: look up the file index through the rule's origin.
+    std::size_t file = 0;
+    for (std::size_t f = 0; f < L.files.size(); ++f)
+      if (L.files[f].origin == r.origin) file = f;
+    return file;
+  };
+  std::function<void(std::size_t)> visit = [&](std::size_t i) {
+    index[i] = low[i] = counter++;
+    stack.push_back(i);
+    on_stack[i] = true;
     for (const auto& dep : compiled[i]->consumes_rules) {
       auto it = by_id.find(dep);
       if (it == by_id.end()) {
-        // Rules are compiled per file: look up the file index through the rule's origin.
-        std::size_t file = 0;
-        for (std::size_t f = 0; f < L.files.size(); ++f)
-          if (L.files[f].origin == compiled[i]->origin) file = f;
-        L.report(Severity::kWarning, codes::kRuleUnknown, file, compiled[i]->pointer, compiled[i]->id,
+        L.report(Severity::kWarning, codes::kRuleUnknown, file_of(*compiled[i]), compiled[i]->pointer, compiled[i]->id,
                  "consumes detections of rule \"" + dep + "\", which is not loaded");
         continue;
       }
-      if (!visit(it->second)) {
-        std::size_t file = 0;
-        for (std::size_t f = 0; f < L.files.size(); ++f)
-          if (L.files[f].origin == compiled[i]->origin) file = f;
-        L.report(Severity::kError, codes::kRuleCycle, file, compiled[i]->pointer, compiled[i]->id,
-                 "detections feed back into this rule through \"" + dep + "\" (a cycle)");
-        drop[i] = true;
-        state[i] = 2;
-        return false;
+      const std::size_t j = it->second;
+      if (index[j] < 0) {
+        visit(j);
+        low[i] = std::min(low[i], low[j]);
+      } else if (on_stack[j]) {
+        low[i] = std::min(low[i], index[j]);
       }
     }
-    state[i] = 2;
-    order.push_back(i);
-    return true;
+    if (low[i] != index[i]) return;
+    std::vector<std::size_t> component;
+    std::size_t k = 0;
+    do {
+      k = stack.back();
+      stack.pop_back();
+      on_stack[k] = false;
+      component.push_back(k);
+    } while (k != i);
+    std::sort(component.begin(), component.end());
+    auto in_component = [&](const std::string& id) {
+      auto f = by_id.find(id);
+      return f != by_id.end() && std::binary_search(component.begin(), component.end(), f->second);
+    };
+    for (std::size_t m : component) {
+      const auto& deps = compiled[m]->consumes_rules;
+      auto through = std::find_if(deps.begin(), deps.end(), in_component);
+      if (through != deps.end()) {
+        drop[m] = true;
+        L.report(Severity::kError, codes::kRuleCycle, file_of(*compiled[m]), compiled[m]->pointer, compiled[m]->id,
+                 "detections feed back into this rule through \"" + *through + "\" (a cycle)");
+      }
+      order.push_back(m);
+    }
   };
-  for (std::size_t i = 0; i < compiled.size(); ++i) visit(i);
+  for (std::size_t i = 0; i < n; ++i)
+    if (index[i] < 0) visit(i);
   for (std::size_t i : order) {
     if (drop[i]) continue;
     set->max_window = std::max(set->max_window, compiled[i]->max_window);
