@@ -381,8 +381,11 @@ std::shared_ptr<re2::RE2> RuleCompiler::compile_regex(const std::string& pattern
   opts.set_max_mem(L_.options.regex_max_mem);
   auto re = std::make_shared<re2::RE2>(pattern, opts);
   if (!re->ok()) {
-    if (re->error_code() == RE2::ErrorPatternTooLarge)
-      error(codes::kRegexTooLarge, ptr, "regex too large for the matching budget: " + re->error());
+    // RE2 caps both the compiled program (max_mem) and counted repetition, also nested
+    // ((a{1000}){1000} expands to a million); either is a size limit, not a syntax error.
+    if (re->error_code() == RE2::ErrorPatternTooLarge || re->error_code() == RE2::ErrorRepeatSize)
+      error(codes::kRegexTooLarge, ptr, "regex too large for the matching budget: " + re->error() +
+                                            (re->error_arg().empty() ? "" : ": " + re->error_arg()));
     else
       error(codes::kRegexInvalid, ptr, "invalid regex: " + re->error() + (re->error_arg().empty() ? "" : ": " + re->error_arg()));
     return nullptr;
