@@ -154,7 +154,7 @@ struct ExportReader::Impl {
       discard = true;
       return;
     }
-    const std::int64_t id = names.lookup(field);
+    const std::int64_t id = names.lookup_at(field_count, field);
     if (id < 0) {
       if (id == detail::NameCache::kInvalid)
         problem(offset, "invalid field name " + detail::quoted(field) + "; field dropped");

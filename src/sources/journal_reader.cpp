@@ -84,7 +84,7 @@ struct JournalReader::Impl {
                 " fields; skipped");
         return false;
       }
-      const std::int64_t id = names.lookup(std::string_view(p, static_cast<std::size_t>(eq - p)));
+      const std::int64_t id = names.lookup_at(count, std::string_view(p, static_cast<std::size_t>(eq - p)));
       if (id < 0) continue;
       std::string_view value(eq + 1, length - static_cast<std::size_t>(eq - p) - 1);
       if (value.size() > options.max_field_size) {

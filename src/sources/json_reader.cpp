@@ -41,6 +41,7 @@ class LineHandler {
     have_realtime_ = false;
     bad_ = false;
     kind_ = KeyKind::kNone;
+    position_ = 0;
     error_.clear();
   }
 
@@ -137,7 +138,7 @@ class LineHandler {
       if (detail::is_valid_field_name(k)) kind_ = KeyKind::kField;
       return true;
     }
-    id_ = names_.lookup(k);
+    id_ = names_.lookup_at(position_++, k);
     if (id_ == detail::NameCache::kInvalid) {
       problem("invalid field name " + detail::quoted(k) + "; field dropped");
     } else if (id_ >= 0) {
@@ -270,6 +271,7 @@ class LineHandler {
   ArrayMode mode_ = ArrayMode::kUnknown;
   bool drop_bytes_ = false;
   std::int64_t id_ = -1;
+  std::size_t position_ = 0;  // index of the current key within the line, a hint for the name cache
   std::string key_;
   std::string bytes_;
   std::string error_;

@@ -22,7 +22,7 @@ class NameCache {
   static constexpr std::int64_t kNotProjected = -1;  // valid name the schema does not project
   static constexpr std::int64_t kInvalid = -2;       // not a valid journal field name
 
-  explicit NameCache(core::FieldSchema& schema) : schema_(schema), slots_(kSlots) {}
+  explicit NameCache(core::FieldSchema& schema) : schema_(schema), slots_(kSlots), names_(kSlots), recent_(kPositions) {}
 
   // Returns the field id for `name`, kNotProjected, or kInvalid. Names starting with
   // "__" are not special here; callers handle metadata before asking.
@@ -32,23 +32,46 @@ class NameCache {
     const std::uint64_t h = hash(name);
     std::size_t i = static_cast<std::size_t>(h) & (kSlots - 1);
     for (std::size_t probe = 0; probe < kProbes; ++probe, i = (i + 1) & (kSlots - 1)) {
-      Slot& s = slots_[i];
-      if (s.len == 0) return fill(s, h, name);
-      if (s.tag == h && s.len == name.size() && std::memcmp(s.name.data(), name.data(), name.size()) == 0)
+      const Slot& s = slots_[i];
+      if (s.len == 0) return fill(i, h, name);
+      if (s.tag == h && s.len == name.size() && std::memcmp(names_[i].data(), name.data(), name.size()) == 0)
         return s.result;
     }
-    return fill(slots_[static_cast<std::size_t>(h) & (kSlots - 1)], h, name);
+    return fill(static_cast<std::size_t>(h) & (kSlots - 1), h, name);
+  }
+
+  // As lookup(), first trying the name met at the same `position` of the previous entry:
+  // entries of one program list the same fields in the same order, so this usually
+  // answers with one short comparison.
+  std::int64_t lookup_at(std::size_t position, std::string_view name) {
+    if (position >= kPositions || name.size() > kMaxName) return lookup(name);
+    if (schema_.size() != schema_size_) clear();
+    Recent& r = recent_[position];
+    if (r.epoch == epoch_ && r.len == name.size() && std::memcmp(r.name.data(), name.data(), name.size()) == 0)
+      return r.result;
+    const std::int64_t result = lookup(name);
+    r.epoch = epoch_;
+    r.len = static_cast<std::uint32_t>(name.size());
+    r.result = static_cast<std::int32_t>(result);
+    std::memcpy(r.name.data(), name.data(), name.size());
+    return result;
   }
 
  private:
   static constexpr std::size_t kMaxName = 64;
-  static constexpr std::size_t kSlots = 1024;
+  static constexpr std::size_t kSlots = 512;
   static constexpr std::size_t kProbes = 4;
+  static constexpr std::size_t kPositions = 128;
 
-  struct Slot {
+  struct Slot {  // 16 bytes: the probe loop touches only these
     std::uint64_t tag = 0;
     std::uint32_t len = 0;
-    std::int64_t result = 0;
+    std::int32_t result = 0;
+  };
+  struct Recent {
+    std::uint64_t epoch = 0;
+    std::uint32_t len = 0;
+    std::int32_t result = 0;
     std::array<char, kMaxName> name{};
   };
 
@@ -59,34 +82,36 @@ class NameCache {
       std::memcpy(&a, name.data(), 8);
       std::memcpy(&b, name.data() + name.size() - 8, 8);
     } else {
-      std::memcpy(&a, name.data(), name.size());
+      for (std::size_t k = 0; k < name.size(); ++k) a |= static_cast<std::uint64_t>(static_cast<unsigned char>(name[k])) << (8 * k);
     }
     std::uint64_t h = (a * 0x9E3779B97F4A7C15ull) ^ (((b << 29) | (b >> 35)) * 0xC2B2AE3D27D4EB4Full) ^ name.size();
     h ^= h >> 31;
-    return h | 1;  // never 0, so a zero tag marks nothing special
+    return h;
   }
 
-  std::int64_t fill(Slot& s, std::uint64_t h, std::string_view name) {
+  std::int64_t fill(std::size_t i, std::uint64_t h, std::string_view name) {
     std::int64_t result = kInvalid;
     if (is_valid_field_name(name)) {
       const auto id = schema_.resolve(name);
       result = id ? static_cast<std::int64_t>(*id) : kNotProjected;
       schema_size_ = schema_.size();  // our own interning keeps every cached answer true
     }
-    s.tag = h;
-    s.len = static_cast<std::uint32_t>(name.size());
-    s.result = result;
-    std::memcpy(s.name.data(), name.data(), name.size());
+    slots_[i] = Slot{h, static_cast<std::uint32_t>(name.size()), static_cast<std::int32_t>(result)};
+    std::memcpy(names_[i].data(), name.data(), name.size());
     return result;
   }
 
   void clear() {
     for (auto& s : slots_) s.len = 0;
+    ++epoch_;  // forgets every position hint
     schema_size_ = schema_.size();
   }
 
   core::FieldSchema& schema_;
   std::vector<Slot> slots_;
+  std::vector<std::array<char, kMaxName>> names_;
+  std::vector<Recent> recent_;
+  std::uint64_t epoch_ = 1;
   std::size_t schema_size_ = 0;
 };
 
