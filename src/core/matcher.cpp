@@ -87,8 +87,13 @@ bool eval_condition(const Condition& c, const ValuesOf& values, Captures* caps, 
         if (!eval_condition(ch, values, caps, limit)) return false;
       return true;
     case Condition::Kind::kAny:
-      for (const auto& ch : c.children)
+      for (const auto& ch : c.children) {
+        // An alternative can capture a regex group and then fail on a later test; what
+        // it captured must not outlive it (the first capture of a name wins).
+        const std::size_t before = caps ? caps->items.size() : 0;
         if (eval_condition(ch, values, caps, limit)) return true;
+        if (caps) caps->items.erase(caps->items.begin() + static_cast<std::ptrdiff_t>(before), caps->items.end());
+      }
       return false;
     case Condition::Kind::kNot:
       return !eval_condition(c.children[0], values, nullptr, limit);
