@@ -1048,17 +1048,20 @@ void RuleCompiler::compile_correlate(const json& j, const std::string& ptr) {
       error(codes::kFieldInvalid, ptr_join(ptr, "by"), "\"" + name + "\" is neither a capture name nor a field name");
       continue;
     }
-    // Every event of every step must provide it: a capture of that name, or the field.
-    for (const auto& st : corr.steps) {
-      for (int e : st.events) {
-        auto& ev = rule_->events[static_cast<std::size_t>(e)];
-        if (std::find(ev.capture_names.begin(), ev.capture_names.end(), name) != ev.capture_names.end()) continue;
-        if (valid_journal_field(name)) {
-          ev.field_captures.push_back(CaptureSpec{name, {set_.schema.add(name)}});
-          ev.capture_names.push_back(name);
-        } else {
-          error(codes::kCaptureUnknown, ptr_join(ptr, "by"),
-                "group key \"" + name + "\" is not captured by event \"" + ev.name + "\"");
+    // Every event of every step, and of every until (which ends only the partial matches
+    // of its own group), must provide it: a capture of that name, or the field.
+    for (const auto* steps : {&corr.steps, &corr.until}) {
+      for (const auto& st : *steps) {
+        for (int e : st.events) {
+          auto& ev = rule_->events[static_cast<std::size_t>(e)];
+          if (std::find(ev.capture_names.begin(), ev.capture_names.end(), name) != ev.capture_names.end()) continue;
+          if (valid_journal_field(name)) {
+            ev.field_captures.push_back(CaptureSpec{name, {set_.schema.add(name)}});
+            ev.capture_names.push_back(name);
+          } else {
+            error(codes::kCaptureUnknown, ptr_join(ptr, "by"),
+                  "group key \"" + name + "\" is not captured by event \"" + ev.name + "\"");
+          }
         }
       }
     }
