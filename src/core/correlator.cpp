@@ -643,10 +643,15 @@ struct Correlator::Impl {
         const int last_step = static_cast<int>(n) - 1;
         auto& mem = p.members;
         mem.erase(std::remove_if(mem.begin(), mem.end(), [&](const Member& x) { return x.step == last_step; }), mem.end());
-        p.stage = last_step;
-        p.runs = 0;
-        emit(st, g, done, t, completing, false, out);
-        return true;
+        // With nothing left (a one-step sequence, or one whose earlier steps are optional
+        // and were not taken) the next entry starts a partial match of its own; keeping an
+        // empty one would emit that entry twice, and it would never expire.
+        if (!mem.empty()) {
+          p.stage = last_step;
+          p.runs = 0;
+          emit(st, g, done, t, completing, false, out);
+          return true;
+        }
       }
       drop_partial_at(st, g, i);
       emit(st, g, done, t, completing, false, out);
