@@ -201,9 +201,7 @@ void Matcher::match(const Event& e, std::vector<EventMatch>& out) {
   candidates_.clear();
   for (const auto& a : anchors_) {
     e.for_each_value(a.field, [&](std::string_view v) {
-      // Heterogeneous lookup is C++20 for unordered containers but needs a transparent
-      // hash; the anchor maps are small, so one temporary key per anchored field is fine.
-      auto it = a.by_value.find(std::string(v));
+      auto it = a.by_value.find(v);  // transparent: no temporary string
       if (it == a.by_value.end()) return;
       for (std::size_t i : it->second)
         if (seen_[i] != generation_) {

@@ -78,9 +78,13 @@ class Matcher {
   std::vector<Def> defs_;                // journal event definitions
   std::vector<Def> detection_defs_;      // from: detections
   std::vector<std::size_t> unanchored_;  // indices into defs_
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
   struct Anchor {
     FieldId field;
-    std::unordered_map<std::string, std::vector<std::size_t>> by_value;
+    std::unordered_map<std::string, std::vector<std::size_t>, StringHash, std::equal_to<>> by_value;
   };
   std::vector<Anchor> anchors_;
   std::vector<std::pair<std::string, std::vector<std::string>>> anchor_values_;  // per def, for pushdown
