@@ -764,6 +764,9 @@ struct Correlator::Impl {
         break;
       }
     if (step < 0) return;
+    // An entry without the value a distinct correlation counts adds nothing to it; it
+    // must not open a group state either (one with no member would never expire).
+    if (c.kind == Correlation::Kind::kDistinct && !m.captures.find(c.distinct_capture)) return;
     Group& g = group_for(st, key, e, parts);
     if (g.partials.empty()) {
       Partial p;
