@@ -57,6 +57,8 @@ struct Member {
   Micros time = 0;
   std::shared_ptr<const Evidence> evidence;
   Captures captures;
+  std::string machine_id;  // the entry's host: a global rule's members may span several
+  std::string hostname;
 };
 
 struct Partial {
@@ -165,12 +167,23 @@ struct Correlator::Impl {
     return ev;
   }
 
+  // The host a partial match is about: its group's for a per-host rule; for a global rule
+  // the host all its members share, or none ("") when they span several.
+  std::pair<std::string_view, std::string_view> host_of(const Rule& rule, const Group& g, const Partial& p) const {
+    if (!rule.global || p.members.empty()) return {g.machine_id, g.hostname};
+    const Member& first = p.members.front();
+    for (const auto& m : p.members)
+      if (m.machine_id != first.machine_id) return {};
+    return {first.machine_id, first.hostname};
+  }
+
   // Values of a reference within a partial match (all members of the referenced step).
   void ref_values(const Rule& rule, const Group& g, const Partial& p, int ref_index,
                   const std::function<bool(std::string_view)>& fn) const {
     const Ref& r = rule.refs[static_cast<std::size_t>(ref_index)];
     if (r.host) {
-      fn(r.name == "_HOSTNAME" ? std::string_view(g.hostname) : std::string_view(g.machine_id));
+      const auto [machine_id, hostname] = host_of(rule, g, p);
+      fn(r.name == "_HOSTNAME" ? hostname : machine_id);
       return;
     }
     for (const auto& m : p.members) {
@@ -361,8 +374,9 @@ struct Correlator::Impl {
     d.severity = std::string(to_string(rule.severity));
     d.attack = rule.attack;
     d.tags = rule.tags;
-    d.machine_id = g.machine_id;
-    d.hostname = g.hostname;
+    const auto [machine_id, hostname] = host_of(rule, g, p);
+    d.machine_id = std::string(machine_id);
+    d.hostname = std::string(hostname);
     d.time_us = time;
     d.window_truncated = truncated;
     d.completing_entry = completing;
@@ -602,7 +616,8 @@ struct Correlator::Impl {
         if (decision >= 0) {
           const std::size_t s = static_cast<std::size_t>(decision);
           const Step& sp = c.steps[s];
-          p.members.push_back(Member{decision, m.event, t, evidence_for(sp.name), m.captures});
+          p.members.push_back(Member{decision, m.event, t, evidence_for(sp.name), m.captures, std::string(e.machine_id()),
+                                     std::string(e.hostname())});
           p.last = t;
           if (decision != p.stage) p.runs = 0;
           p.stage = decision;
@@ -616,7 +631,8 @@ struct Correlator::Impl {
         } else {
           const int s = -2 - decision;
           const Step& sp = c.steps[static_cast<std::size_t>(s)];
-          p.members.push_back(Member{s, m.event, t, evidence_for(sp.name), m.captures});
+          p.members.push_back(Member{s, m.event, t, evidence_for(sp.name), m.captures, std::string(e.machine_id()),
+                                     std::string(e.hostname())});
           p.last = t;
           trace(TraceKind::kAbsorbed, st, sp.name, p.serial, t, e.cursor);
           after_advance(st, key, g, i, t, e.entry_id(), out);
@@ -682,7 +698,7 @@ struct Correlator::Impl {
       // Remember the occurrence for later "no A before B" checks.
       if (step_has_event(c.steps[0], m.event)) {
         Group& g = group_for(st, key, e, parts);
-        g.history.push_back(Member{0, m.event, t, nullptr, m.captures});
+        g.history.push_back(Member{0, m.event, t, nullptr, m.captures, std::string(e.machine_id()), std::string(e.hostname())});
         if (g.history.size() > options.max_history_per_group) {
           g.history.pop_front();
           ++stats.history_dropped;
@@ -714,7 +730,8 @@ struct Correlator::Impl {
         p.last = t;
         p.stage = static_cast<int>(s);
         p.runs = 1;
-        p.members.push_back(Member{static_cast<int>(s), m.event, t, evidence_for(sp.name), m.captures});
+        p.members.push_back(Member{static_cast<int>(s), m.event, t, evidence_for(sp.name), m.captures,
+                                 std::string(e.machine_id()), std::string(e.hostname())});
         if (p.runs >= sp.repeat_min) {
           p.stage = static_cast<int>(s) + 1;
           p.runs = 0;
@@ -779,7 +796,8 @@ struct Correlator::Impl {
     if (grp.partials.empty()) return;
     Partial& p = grp.partials.front();
     const std::string& step_name = c.steps[static_cast<std::size_t>(step)].name;
-    Member mem{step, m.event, t, make_evidence(st, e, m.event, step_name), m.captures};
+    Member mem{step, m.event, t, make_evidence(st, e, m.event, step_name), m.captures, std::string(e.machine_id()),
+               std::string(e.hostname())};
     // Forget occurrences that fell out of the window.
     auto& mems = p.members;
     mems.erase(std::remove_if(mems.begin(), mems.end(), [&](const Member& x) { return x.time < t - within; }), mems.end());
