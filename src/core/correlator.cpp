@@ -853,49 +853,62 @@ struct Correlator::Impl {
 
   // ---- time ----
 
+  // Fires and expires every deadline before `until` (all of them at the end of input).
+  // Deadlines are taken in time order across every rule (ties: rule order, then partial
+  // match), and each detection is fed to the rules consuming it before the next deadline
+  // is taken, so what happens does not depend on how far one call moves the clock.
   void expire(Micros until, bool at_end, std::vector<Detection>& out) {
-    for (auto& st : states) {
-      while (!st.heap.empty() && (at_end || st.heap.top().deadline < until)) {
-        HeapItem item = st.heap.top();
-        st.heap.pop();
-        auto git = st.groups.find(item.key);
-        if (git == st.groups.end()) continue;
-        Group& g = git->second;
-        if (item.serial == 0) {
-          // History clean-up for a leading absent step.
-          const Micros horizon = at_end ? kNever : until - st.history_window;
-          while (!g.history.empty() && (at_end || g.history.front().time < horizon)) g.history.pop_front();
-        } else {
-          auto it = std::find_if(g.partials.begin(), g.partials.end(), [&](const Partial& p) { return p.serial == item.serial; });
-          if (it != g.partials.end() && it->deadline == item.deadline) {
-            const std::size_t i = static_cast<std::size_t>(it - g.partials.begin());
-            Partial done = std::move(*it);
-            drop_partial_at(st, g, i);
-            if (done.waiting_absent) {
-              emit(st, g, done, done.deadline, "", at_end && done.deadline >= until, out);
-            } else if (st.rule->correlate.kind != Correlation::Kind::kSequence && !at_end && !done.members.empty()) {
-              // Group state: drop the occurrences that left the window and keep the rest.
-              const Micros within = st.rule->correlate.within.value_or(0);
-              auto& mems = done.members;
-              mems.erase(std::remove_if(mems.begin(), mems.end(), [&](const Member& x) { return x.time + within < until; }), mems.end());
-              if (!mems.empty()) {
-                done.first = mems.front().time;
-                done.deadline = done.first + within;
-                std::vector<Detection> none;
-                add_partial(st, item.key, g, std::move(done), none);
-              } else {
-                ++stats.expired;
-              }
+    for (;;) {
+      RuleState* next = nullptr;
+      for (auto& st : states)
+        if (!st.heap.empty() && (at_end || st.heap.top().deadline < until) &&
+            (!next || st.heap.top().deadline < next->heap.top().deadline))
+          next = &st;
+      if (!next) break;
+      RuleState& st = *next;
+      HeapItem item = st.heap.top();
+      st.heap.pop();
+      auto git = st.groups.find(item.key);
+      if (git == st.groups.end()) continue;
+      Group& g = git->second;
+      const std::size_t before = out.size();
+      if (item.serial == 0) {
+        // History clean-up for a leading absent step: what this deadline was set for.
+        while (!g.history.empty() && (at_end || g.history.front().time + st.history_window <= item.deadline))
+          g.history.pop_front();
+      } else {
+        auto it = std::find_if(g.partials.begin(), g.partials.end(), [&](const Partial& p) { return p.serial == item.serial; });
+        if (it != g.partials.end() && it->deadline == item.deadline) {
+          const std::size_t i = static_cast<std::size_t>(it - g.partials.begin());
+          Partial done = std::move(*it);
+          drop_partial_at(st, g, i);
+          if (done.waiting_absent) {
+            emit(st, g, done, done.deadline, "", at_end && done.deadline >= until, out);
+          } else if (st.rule->correlate.kind != Correlation::Kind::kSequence && !at_end && !done.members.empty()) {
+            // Group state: drop the occurrences that left the window at this deadline and
+            // keep the rest (their own deadline comes later).
+            const Micros within = st.rule->correlate.within.value_or(0);
+            auto& mems = done.members;
+            mems.erase(std::remove_if(mems.begin(), mems.end(), [&](const Member& x) { return x.time + within <= item.deadline; }),
+                       mems.end());
+            if (!mems.empty()) {
+              done.first = mems.front().time;
+              done.deadline = done.first + within;
+              std::vector<Detection> none;
+              add_partial(st, item.key, g, std::move(done), none);
             } else {
               ++stats.expired;
-              trace(TraceKind::kExpired, st, "", done.serial, at_end ? max_time : until, "", at_end ? "end of input" : "window passed");
             }
+          } else {
+            ++stats.expired;
+            trace(TraceKind::kExpired, st, "", done.serial, at_end ? max_time : until, "", at_end ? "end of input" : "window passed");
           }
         }
-        auto again = st.groups.find(item.key);
-        if (again != st.groups.end() && again->second.partials.empty() && again->second.history.empty())
-          st.groups.erase(again);
       }
+      auto again = st.groups.find(item.key);
+      if (again != st.groups.end() && again->second.partials.empty() && again->second.history.empty())
+        st.groups.erase(again);
+      if (out.size() > before) feed_detections(before, out, 0);
     }
     if (total_suppressions > 0 && (at_end || total_suppressions > options.max_suppressions / 2)) prune_suppressions(false);
   }
@@ -969,16 +982,12 @@ void Correlator::advance_to(Micros t, std::vector<Detection>& out) {
   auto& I = *impl_;
   if (t <= I.watermark) return;
   I.watermark = t;
-  const std::size_t before = out.size();
-  I.expire(t, false, out);
-  if (out.size() > before) I.feed_detections(before, out, 0);
+  I.expire(t, false, out);  // feeds what it releases to the rules that consume detections
 }
 
 void Correlator::finish(std::vector<Detection>& out) {
   auto& I = *impl_;
-  const std::size_t before = out.size();
   I.expire(I.max_time, true, out);
-  if (out.size() > before) I.feed_detections(before, out, 0);
 }
 
 Micros Correlator::watermark() const { return impl_->watermark; }
