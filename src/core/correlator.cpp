@@ -514,6 +514,13 @@ struct Correlator::Impl {
       Group& g = git->second;
       for (std::size_t i = 0; i < g.partials.size();) {
         Partial& p = g.partials[i];
+        // A partial match whose deadline this entry is past is decided (its absence fires,
+        // or it expires) as soon as the watermark catches up; with an allowed lateness
+        // that is later, and an entry after the deadline must not change the outcome.
+        if (t > p.deadline) {
+          ++i;
+          continue;
+        }
         bool kill = false;
         TraceKind why = TraceKind::kUntil;
         std::string step_name;
