@@ -455,6 +455,33 @@ TEST_CASE("correlator: absent trailing step, \"A then no B within T\"", "[correl
   }
 }
 
+TEST_CASE("correlator: an allowed lateness delays an absence but does not change it", "[correlator]") {
+  const auto rules = abc_rule(R"({"sequence": ["a", {"event": "b", "absent": true, "join": {"user": "a.user"}}], "within": "5m",
+                                  "until": "c"})");
+  core::CorrelatorOptions late;
+  late.allowed_lateness = 2 * kMin;
+  struct Case {
+    const char* name;
+    std::vector<In> in;
+    bool fires;
+  };
+  const std::vector<Case> cases = {
+      {"B past the deadline, before the watermark reaches it", {{0, A("x")}, {5 * kMin + kUs, B("x")}}, true},
+      {"until past the deadline", {{0, A("x")}, {6 * kMin, C()}}, true},
+      {"near miss: B at the deadline", {{0, A("x")}, {5 * kMin, B("x")}}, false},
+      {"near miss: until at the deadline", {{0, A("x")}, {5 * kMin, C()}}, false},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    Harness h(rules, late);
+    h.feed(c.in);
+    CHECK(h.all().empty());  // the watermark is still before the deadline
+    h.feed({7 * kMin + kUs, {{"_COMM", "x"}}});
+    CHECK(h.all().size() == (c.fires ? 1u : 0u));
+    CHECK(run_all(rules, c.in).size() == (c.fires ? 1u : 0u));  // as without lateness
+  }
+}
+
 TEST_CASE("correlator: absent trailing step with its own window", "[correlator]") {
   const auto rules = abc_rule(R"({"sequence": ["a", {"event": "b", "absent": true, "within": "1m"}], "within": "1h"})");
   Harness h(rules);
