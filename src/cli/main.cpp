@@ -7,6 +7,7 @@
 
 #include "jcorr/app/commands.h"
 #include "jcorr/app/exit_codes.h"
+#include "jcorr/daemon/run_command.h"
 
 namespace {
 
@@ -19,6 +20,7 @@ Commands:
             journalctl -o export, journalctl -o json, or - for stdin)
   explain   show how one rule sees the inputs: matches, partial matches, why each ended
   rules     check rule files (every problem at once) or run the tests rules carry
+  run       the resident daemon: follow the journal, reload on SIGHUP (--config FILE)
   version   print the version
 
 Run "jcorr COMMAND --help" for the options of a command.
@@ -47,6 +49,7 @@ int main(int argc, char** argv) {
     if (command == "replay") return jcorr::app::replay_command(args);
     if (command == "explain") return jcorr::app::explain_command(args);
     if (command == "rules") return jcorr::app::rules_command(args);
+    if (command == "run") return jcorr::daemon::run_command(args);
     if (command == "version" || command == "--version") {
       std::cout << "jcorr " JCORR_VERSION "\n";
       return jcorr::app::kExitOk;

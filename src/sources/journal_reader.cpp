@@ -2,6 +2,7 @@
 
 #include <systemd/sd-journal.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -231,5 +232,82 @@ bool JournalReader::add_disjunction() { return sd_journal_add_disjunction(impl_-
 bool JournalReader::add_conjunction() { return sd_journal_add_conjunction(impl_->j) >= 0; }
 
 void JournalReader::flush_matches() { sd_journal_flush_matches(impl_->j); }
+
+int JournalReader::get_fd() { return sd_journal_get_fd(impl_->j); }
+
+std::expected<JournalReader::Change, int> JournalReader::process() {
+  const int r = sd_journal_process(impl_->j);
+  if (r < 0) return std::unexpected(r);
+  if (r == SD_JOURNAL_APPEND) return Change::kAppend;
+  if (r == SD_JOURNAL_INVALIDATE) return Change::kInvalidate;
+  return Change::kNop;
+}
+
+std::expected<std::optional<std::uint64_t>, int> JournalReader::get_timeout() {
+  std::uint64_t usec = 0;
+  const int r = sd_journal_get_timeout(impl_->j, &usec);
+  if (r < 0) return std::unexpected(r);
+  if (usec == UINT64_MAX) return std::optional<std::uint64_t>{};
+  return std::optional<std::uint64_t>{usec};
+}
+
+namespace {
+std::expected<void, int> as_expected(int r) {
+  if (r < 0) return std::unexpected(r);
+  return {};
+}
+}  // namespace
+
+std::expected<void, int> JournalReader::seek_head() { return as_expected(sd_journal_seek_head(impl_->j)); }
+
+std::expected<void, int> JournalReader::seek_tail() { return as_expected(sd_journal_seek_tail(impl_->j)); }
+
+std::expected<void, int> JournalReader::seek_realtime(std::uint64_t realtime_us) {
+  return as_expected(sd_journal_seek_realtime_usec(impl_->j, realtime_us));
+}
+
+std::expected<void, int> JournalReader::seek_cursor(const std::string& cursor) {
+  return as_expected(sd_journal_seek_cursor(impl_->j, cursor.c_str()));
+}
+
+std::expected<bool, int> JournalReader::test_cursor(const std::string& cursor) {
+  const int r = sd_journal_test_cursor(impl_->j, cursor.c_str());
+  if (r < 0) return std::unexpected(r);
+  return r > 0;
+}
+
+std::expected<bool, int> JournalReader::previous() {
+  const int r = sd_journal_previous(impl_->j);
+  if (r < 0) return std::unexpected(r);
+  return r > 0;
+}
+
+int JournalReader::follow_next(core::Event& out) {
+  try {
+    for (;;) {
+      const int r = sd_journal_next(impl_->j);
+      if (r <= 0) {
+        out.clear();
+        return r;
+      }
+      ++impl_->entries;
+      if (impl_->read_entry(out)) return 1;
+    }
+  } catch (const std::exception& e) {  // allocation failure: report, let the caller retry later
+    impl_->problem(std::string("reading an entry failed: ") + e.what());
+    out.clear();
+    return -ENOMEM;
+  }
+}
+
+bool JournalReader::read_current(core::Event& out) {
+  try {
+    return impl_->read_entry(out);
+  } catch (const std::exception& e) {
+    impl_->problem(std::string("reading an entry failed: ") + e.what());
+    out.clear();
+    return false;
+  }
+}
 
 }  // namespace jcorr::sources

@@ -16,9 +16,17 @@
 // silently drops a file it cannot iterate further, so when the input first ends the
 // reader compares the files' realtime cutoff with the one at open and reports a
 // corrupt, partly read journal when a file has gone.
+//
+// Following (the daemon) uses the second half of the interface: the change descriptor,
+// process() after every wake-up, the timeout, seeks and cursor tests, and
+// follow_next(), which never gives an input up and leaves error handling to the caller.
+// Errors there come back as negative errno values, as sd-journal returns them.
 #pragma once
 
+#include <cstdint>
+#include <expected>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -74,6 +82,48 @@ class JournalReader final : public Source {
 
   // Removes every match (sd_journal_flush_matches).
   void flush_matches();
+
+  // ---- Following ----
+
+  // What sd_journal_process() saw: nothing, entries appended, or files added or removed
+  // (rotation, vacuum, a new host's file); the read position survives all three.
+  enum class Change { kNop, kAppend, kInvalidate };
+
+  // The descriptor (inotify) that becomes readable when the journal changes
+  // (sd_journal_get_fd). The reader owns it: an event loop must watch a dup() of it.
+  // Returns -errno on failure.
+  int get_fd();
+
+  // Acknowledges a wake-up (sd_journal_process). Must follow every wake-up of the
+  // descriptor, or it stays readable; also lets go of rotated and deleted files.
+  std::expected<Change, int> process();
+
+  // The CLOCK_MONOTONIC time in µs by which process() must be called even without a
+  // wake-up (sd_journal_get_timeout), or nullopt when waiting on the descriptor is enough.
+  std::expected<std::optional<std::uint64_t>, int> get_timeout();
+
+  // Positions before the first entry, after the last, before the first entry at or
+  // after realtime_us, or at the entry of a cursor (sd_journal_seek_*). A seek makes no
+  // entry current: the next follow_next() (or previous()) does.
+  std::expected<void, int> seek_head();
+  std::expected<void, int> seek_tail();
+  std::expected<void, int> seek_realtime(std::uint64_t realtime_us);
+  std::expected<void, int> seek_cursor(const std::string& cursor);
+
+  // True when the current entry is the one the cursor names (sd_journal_test_cursor).
+  std::expected<bool, int> test_cursor(const std::string& cursor);
+
+  // Moves to the previous entry (sd_journal_previous): true when there is one.
+  std::expected<bool, int> previous();
+
+  // Moves to the next entry and reads it into out: 1 when an entry was read, 0 when
+  // there is none now, -errno when sd_journal_next failed (nothing is reported; the
+  // caller decides). An entry that cannot be read is reported and skipped.
+  int follow_next(core::Event& out);
+
+  // Reads the current entry (after next or previous) into out; false, after reporting,
+  // when it cannot be read.
+  bool read_current(core::Event& out);
 
  private:
   struct Impl;
