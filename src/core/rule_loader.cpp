@@ -383,11 +383,11 @@ std::shared_ptr<re2::RE2> RuleCompiler::compile_regex(const std::string& pattern
   if (!re->ok()) {
     // RE2 caps both the compiled program (max_mem) and counted repetition, also nested
     // ((a{1000}){1000} expands to a million); either is a size limit, not a syntax error.
+    // Its error() already ends with the offending part of the pattern (error_arg()).
     if (re->error_code() == RE2::ErrorPatternTooLarge || re->error_code() == RE2::ErrorRepeatSize)
-      error(codes::kRegexTooLarge, ptr, "regex too large for the matching budget: " + re->error() +
-                                            (re->error_arg().empty() ? "" : ": " + re->error_arg()));
+      error(codes::kRegexTooLarge, ptr, "regex too large for the matching budget: " + re->error());
     else
-      error(codes::kRegexInvalid, ptr, "invalid regex: " + re->error() + (re->error_arg().empty() ? "" : ": " + re->error_arg()));
+      error(codes::kRegexInvalid, ptr, "invalid regex: " + re->error());
     return nullptr;
   }
   return re;
