@@ -262,6 +262,34 @@ TEST_CASE("loader: hints and the regex engine's own words", "[loader]") {
   CHECK(far.diags[0].message.find("did you mean") == std::string::npos);
 }
 
+TEST_CASE("loader: a regex diagnostic is RE2's message, once", "[loader]") {
+  struct R {
+    std::string pattern;
+    std::string_view code;
+    std::string message;
+  };
+  const std::vector<R> cases = {
+      {"(fail", core::codes::kRegexInvalid, "invalid regex: missing ): (fail"},
+      {"a**", core::codes::kRegexInvalid, "invalid regex: bad repetition operator: **"},
+      {"(a{1000}){1000}", core::codes::kRegexTooLarge, "regex too large for the matching budget: invalid repetition size: {1000}"},
+      {"a{1001}", core::codes::kRegexTooLarge, "regex too large for the matching budget: invalid repetition size: {1001}"},
+  };
+  for (const auto& c : cases) {
+    const auto l = load(rule(R"({"a":{"where":{"_COMM":"a","MESSAGE":{"regex":")" + c.pattern + R"("}}}})", R"({"sequence":["a"]})"));
+    REQUIRE(l.diags.size() == 1);
+    CHECK(l.diags[0].code == c.code);
+    CHECK(l.diags[0].message == c.message);
+  }
+  // The near miss: at the limit, and under the memory budget.
+  CHECK(load(rule(R"({"a":{"where":{"_COMM":"a","MESSAGE":{"regex":"a{1000}"}}}})", R"({"sequence":["a"]})")).diags.empty());
+  // A smaller memory budget refuses what the default accepts.
+  core::LoadOptions tight;
+  tight.regex_max_mem = 1 << 16;
+  const std::string wide = rule(R"({"a":{"where":{"_COMM":"a","MESSAGE":{"regex":"\\pL{200}"}}}})", R"({"sequence":["a"]})");
+  CHECK(load(wide).diags.empty());
+  CHECK(test::has_code(load({{"test.json", wide}}, tight).diags, core::codes::kRegexTooLarge, "/events/a/where/MESSAGE/regex"));
+}
+
 TEST_CASE("loader: bad JSON is reported at its line and column", "[loader]") {
   struct Syntax {
     std::string text;
