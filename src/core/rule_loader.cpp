@@ -1151,18 +1151,27 @@ std::unique_ptr<Rule> RuleCompiler::compile() {
     if (!used) warn(codes::kEventUnused, ptr_join(ptr_join(ptr, "events"), ev.name), "event \"" + ev.name + "\" is not used by the correlation");
   }
   if (const json* v = member(j, "values", ptr, json::value_t::object, false)) {
-    for (auto it = v->begin(); it != v->end(); ++it) {
-      const std::string p = ptr_join(ptr_join(ptr, "values"), it.key());
-      if (!valid_name(it.key())) { error(codes::kIdInvalid, p, "value names are lower case letters, digits and '_'"); continue; }
-      if (!it->is_string()) { error(codes::kTypeMismatch, p, "a value is a reference \"step.capture\" or a template"); continue; }
-      const std::string text = it->get<std::string>();
-      if (text.find('{') != std::string::npos || text.find('}') != std::string::npos) {
-        if (auto t = compile_template(text, p)) r.values.push_back({it.key(), -1, std::move(*t)});
-      } else {
-        const int rf = ref(text, p, false, -1);
-        if (rf >= 0) r.values.push_back({it.key(), rf, {}});
+    // Plain references first, then templates, so that a template can name any value that
+    // is a plain reference whatever the order of their names; values stay in name order.
+    for (const bool templates : {false, true}) {
+      for (auto it = v->begin(); it != v->end(); ++it) {
+        const std::string p = ptr_join(ptr_join(ptr, "values"), it.key());
+        const bool is_template = it->is_string() && (it->get<std::string>().find_first_of("{}") != std::string::npos);
+        if (!templates) {
+          if (!valid_name(it.key())) { error(codes::kIdInvalid, p, "value names are lower case letters, digits and '_'"); continue; }
+          if (!it->is_string()) { error(codes::kTypeMismatch, p, "a value is a reference \"step.capture\" or a template"); continue; }
+        }
+        if (!valid_name(it.key()) || !it->is_string() || is_template != templates) continue;
+        if (templates) {
+          if (auto t = compile_template(it->get<std::string>(), p)) r.values.push_back({it.key(), -1, std::move(*t)});
+        } else {
+          const int rf = ref(it->get<std::string>(), p, false, -1);
+          if (rf >= 0) r.values.push_back({it.key(), rf, {}});
+        }
       }
     }
+    std::stable_sort(r.values.begin(), r.values.end(),
+                     [](const Rule::OutputValue& x, const Rule::OutputValue& y) { return x.name < y.name; });
   }
   if (const json* s = member(j, "suppress", ptr, json::value_t::object, false)) {
     const std::string sp = ptr_join(ptr, "suppress");
