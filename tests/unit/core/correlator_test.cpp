@@ -977,6 +977,20 @@ TEST_CASE("correlator: detection ids are the rule id and the member entries", "[
   CHECK(a.entry_id() == b.entry_id());
 }
 
+TEST_CASE("correlator: a template value names other values, whatever their names' order", "[correlator]") {
+  const auto rules = abc_rule(R"({"sequence": ["a"]})", R"(,"values": {"a_line": "{z_user}@{_HOSTNAME}", "z_user": "a.user"},
+                                                          "summary": "{z_user} on {_HOSTNAME}")");
+  const auto out = run_all(rules, {{0, A("alice")}});
+  REQUIRE(out.size() == 1);
+  CHECK(str(out[0].values.at("a_line")) == "alice@host-m1");
+  CHECK(out[0].summary == "alice on host-m1");
+  // A reference with no value renders as "?" in a template, and is null as a value.
+  const auto none = run_all(abc_rule(R"({"sequence": ["a"]})", R"(,"values": {"u": "a.user", "t": "<{a.user}>"})"), {{0, {{"_COMM", "a"}}}});
+  REQUIRE(none.size() == 1);
+  CHECK(none[0].values.at("u").is_null());
+  CHECK(str(none[0].values.at("t")) == "<?>");
+}
+
 TEST_CASE("correlator: detection JSON", "[correlator]") {
   const auto rules = abc_rule(R"({"sequence": ["a", "b"], "within": "5m"})",
                               R"(,"attack": ["T1053.006"], "tags": ["persistence"], "values": {"user": "a.user", "line": "{a.user}@{_HOSTNAME}"},
