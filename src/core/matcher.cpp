@@ -80,23 +80,29 @@ int cost(const Condition& c) {
 
 }  // namespace
 
-bool eval_condition(const Condition& c, const ValuesOf& values, Captures* caps, std::size_t limit) {
+namespace {
+
+// The evaluator, generic over how a leaf's values are enumerated: `values(leaf, fn)`
+// calls fn(value) for each value until fn returns true. Instantiated directly for
+// journal entries (the hot path, no std::function) and through ValuesOf for references.
+template <class Values>
+bool eval_impl(const Condition& c, const Values& values, Captures* caps, std::size_t limit) {
   switch (c.kind) {
     case Condition::Kind::kAll:
       for (const auto& ch : c.children)
-        if (!eval_condition(ch, values, caps, limit)) return false;
+        if (!eval_impl(ch, values, caps, limit)) return false;
       return true;
     case Condition::Kind::kAny:
       for (const auto& ch : c.children) {
         // An alternative can capture a regex group and then fail on a later test; what
         // it captured must not outlive it (the first capture of a name wins).
         const std::size_t before = caps ? caps->items.size() : 0;
-        if (eval_condition(ch, values, caps, limit)) return true;
+        if (eval_impl(ch, values, caps, limit)) return true;
         if (caps) caps->items.erase(caps->items.begin() + static_cast<std::ptrdiff_t>(before), caps->items.end());
       }
       return false;
     case Condition::Kind::kNot:
-      return !eval_condition(c.children[0], values, nullptr, limit);
+      return !eval_impl(c.children[0], values, nullptr, limit);
     case Condition::Kind::kTest: {
       if (c.test.op == ValueTest::Op::kExists) {
         bool any = false;
@@ -112,6 +118,28 @@ bool eval_condition(const Condition& c, const ValuesOf& values, Captures* caps, 
     }
   }
   return false;
+}
+
+struct EventValues {
+  const Event& e;
+  template <class Fn>
+  void operator()(const Condition& leaf, Fn&& fn) const {
+    e.find_value(leaf.field, std::forward<Fn>(fn));
+  }
+};
+
+struct FunctionValues {
+  const ValuesOf& f;
+  template <class Fn>
+  void operator()(const Condition& leaf, Fn&& fn) const {
+    f(leaf, std::function<bool(std::string_view)>(std::forward<Fn>(fn)));
+  }
+};
+
+}  // namespace
+
+bool eval_condition(const Condition& c, const ValuesOf& values, Captures* caps, std::size_t limit) {
+  return eval_impl(c, FunctionValues{values}, caps, limit);
 }
 
 void order_for_evaluation(Condition& c) {
@@ -172,14 +200,7 @@ Matcher::Matcher(const RuleSet& rules, std::size_t capture_limit) : rules_(rules
 
 void Matcher::evaluate(const Def& d, const Event& e, std::vector<EventMatch>& out) {
   Captures caps;
-  const ValuesOf values = [&e](const Condition& leaf, const std::function<bool(std::string_view)>& fn) {
-    bool stop = false;
-    e.for_each_value(leaf.field, [&](std::string_view v) {
-      if (!stop) stop = fn(v);
-    });
-    return stop;
-  };
-  if (!eval_condition(d.def->where, values, &caps, capture_limit_)) return;
+  if (!eval_impl(d.def->where, EventValues{e}, &caps, capture_limit_)) return;
   for (const auto& spec : d.def->field_captures) {
     if (caps.find(spec.name)) continue;
     for (FieldId f : spec.fields) {

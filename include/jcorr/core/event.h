@@ -104,6 +104,14 @@ class Event {
       if (slots_[i].id == id) fn(value(slots_[i]));
   }
 
+  // Calls fn(value) for the values of field id, in order, until fn returns true.
+  template <class Fn>
+  void find_value(FieldId id, Fn&& fn) const {
+    if (!has(id)) return;
+    for (std::size_t i = first_[id]; i < slots_.size(); ++i)
+      if (slots_[i].id == id && fn(value(slots_[i]))) return;
+  }
+
   // All values in the order they were added.
   std::span<const FieldSlot> slots() const { return slots_; }
   std::string_view value(const FieldSlot& slot) const {
