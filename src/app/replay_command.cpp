@@ -12,6 +12,7 @@
 #include "jcorr/app/render.h"
 #include "jcorr/app/rule_files.h"
 #include "jcorr/core/correlator.h"
+#include "jcorr/sinks/webhook_set.h"
 #include "jcorr/sources/json_writer.h"
 #include "jcorr/sources/source.h"
 
@@ -40,6 +41,10 @@ Options:
       --lateness DUR     allowed lateness of merged inputs (default 0s), e.g. 30s
       --max-partials N   cap on partial matches per rule (default 10000)
       --no-progress      no progress line on stderr
+      --webhook CONFIG   also send the detections to the webhooks in CONFIG (JSON;
+                         see docs/webhooks.md): spooled on disk, then delivered
+      --webhook-wait DUR at the end, wait this long for delivery (default 30s);
+                         what is left stays spooled for the next run
   -q, --quiet            no summary on stderr
   -h, --help             this help
 
@@ -77,6 +82,8 @@ struct Options {
   bool quiet = false;
   std::string explain_rule;
   core::CorrelatorOptions correlator;
+  std::string webhook;                           // webhook configuration file
+  core::Micros webhook_wait = 30LL * 1000000;  // how long to wait for delivery at the end
 };
 
 int usage_error(const std::string& msg, const char* command) {
@@ -139,6 +146,14 @@ std::optional<int> parse(const std::vector<std::string>& args, Options& o, const
       } catch (...) {
         return usage_error("--max-partials needs a number", command);
       }
+    } else if (is("", "--webhook")) {
+      if (!value(v)) return usage_error("--webhook needs a configuration file", command);
+      o.webhook = v;
+    } else if (is("", "--webhook-wait")) {
+      if (!value(v)) return usage_error("--webhook-wait needs a duration", command);
+      auto d = core::parse_duration(v);
+      if (!d) return usage_error("--webhook-wait: " + d.error(), command);
+      o.webhook_wait = *d;
     } else if (is("", "--rule")) {
       if (!value(v)) return usage_error("--rule needs a rule id", command);
       o.explain_rule = v;
@@ -234,6 +249,20 @@ int run(Options& o, const char* command) {
     dump_schema.set_open(true);
   }
 
+  // Webhooks are opened before any input is read, so a bad configuration runs nothing.
+  std::unique_ptr<sinks::WebhookSet> webhooks;
+  if (!o.webhook.empty()) {
+    auto opened = sinks::WebhookSet::open(o.webhook);
+    print_diagnostics(opened.diagnostics, true);
+    if (!opened.error.empty()) std::cerr << "jcorr " << command << ": " << opened.error << "\n";
+    if (!opened.set) {
+      std::cerr << "jcorr " << command << ": the webhook configuration " << o.webhook
+                << " has errors; nothing was run\n";
+      return kExitUsage;
+    }
+    webhooks = std::move(opened.set);
+  }
+
   std::uint64_t problems = 0;
   auto report = [&](const sources::InputProblem& p) {
     ++problems;
@@ -275,6 +304,7 @@ int run(Options& o, const char* command) {
     for (const auto& d : out) {
       if (!o.explain_rule.empty() && d.rule_id != o.explain_rule) continue;
       ++detections;
+      if (webhooks) webhooks->handle(d);  // a refusal is logged and counted by the webhook
       if (json_out) buffer += core::to_json_line(d);
       else buffer += render_detection(d, color);
     }
@@ -311,6 +341,12 @@ int run(Options& o, const char* command) {
   progress.clear();
   std::fwrite(buffer.data(), 1, buffer.size(), stdout);
   std::fflush(stdout);
+  if (webhooks) {
+    webhooks->wait_idle(std::chrono::milliseconds(o.webhook_wait / 1000));
+    for (const auto& line : webhooks->summary(/*only_problems=*/o.quiet))
+      std::cerr << "jcorr " << command << ": " << line << "\n";
+    webhooks.reset();
+  }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!o.quiet && isatty(STDERR_FILENO)) {
     std::fprintf(stderr, "%llu entries in %.2fs (%.0f/s), %llu detections%s\n", static_cast<unsigned long long>(entries),
@@ -331,6 +367,7 @@ int replay_command(const std::vector<std::string>& args) {
   Options o;
   if (auto rc = parse(args, o, "replay", kReplayHelp)) return *rc;
   if (!o.explain_rule.empty()) return usage_error("--rule belongs to jcorr explain", "replay");
+  if (o.dump && !o.webhook.empty()) return usage_error("--webhook cannot be used with --dump", "replay");
   return run(o, "replay");
 }
 
@@ -339,6 +376,7 @@ int explain_command(const std::vector<std::string>& args) {
   if (auto rc = parse(args, o, "explain", kExplainHelp)) return *rc;
   if (o.explain_rule.empty()) return usage_error("--rule ID is required", "explain");
   if (o.dump) return usage_error("--dump belongs to jcorr replay", "explain");
+  if (!o.webhook.empty()) return usage_error("--webhook belongs to jcorr replay", "explain");
   o.output = Options::Out::kText;
   return run(o, "explain");
 }
