@@ -342,8 +342,11 @@ struct Loader {
     if (it->is_string()) {
       source = it->get<std::string>();
     } else if (it->is_object() || it->is_array()) {
-      // A template written as JSON: its strings carry the placeholders.
+      // A template written as JSON: its strings carry the placeholders, and a string
+      // that is only "{detection}" stands for the detection object itself.
       source = it->dump(-1, ' ', false, json::error_handler_t::replace);
+      for (std::size_t at = 0; (at = source.find("\"{detection}\"", at)) != std::string::npos;)
+        source.replace(at, 13, "{detection}");
     } else {
       error(codes::kTypeMismatch, p, "\"template\" must be a string or a JSON object");
       return;

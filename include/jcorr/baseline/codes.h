@@ -69,8 +69,6 @@ inline constexpr std::string_view kFsError = "fs.error";
 inline constexpr std::string_view kPasswdUnavailable = "accounts.passwd.unavailable";
 // A line of /etc/passwd that does not have the seven fields or a numeric uid/gid.
 inline constexpr std::string_view kPasswdMalformed = "accounts.passwd.malformed";
-// A unit that systemd would refuse to load (see its diagnostics).
-inline constexpr std::string_view kUnitBadSetting = "unit.bad-setting";
 
 // --- Risky properties (Risk::code) ---------------------------------------------------
 

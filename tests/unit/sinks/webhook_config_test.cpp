@@ -107,6 +107,20 @@ TEST_CASE("a full webhook configuration loads", "[sinks][config]") {
         R"({"host":"web01","rule":"t1053-006-timer-after-ssh-sudo","user":"alice"})");
 }
 
+TEST_CASE("a template written as JSON embeds the detection with \"{detection}\"", "[sinks][config]") {
+  Fixture f;
+  auto r = f.load(R"({"webhooks": [{"name": "soar", "url": "http://h/", "spool_dir": "s", "format": "template",
+    "template": {"source": "jcorr", "detail": "{detection}", "list": ["{detection}", "{rule}"]}}]})");
+  INFO(dump(r.diagnostics));
+  REQUIRE(r.webhooks.size() == 1);
+  const auto d = jcorr::core::to_json(jcorr::test::sample_detection());
+  const auto body = nlohmann::json::parse(r.webhooks[0].payload.render(d));
+  CHECK(body["source"] == "jcorr");
+  CHECK(body["detail"] == d);
+  CHECK(body["list"][0] == d);
+  CHECK(body["list"][1] == "t1053-006-timer-after-ssh-sudo");
+}
+
 TEST_CASE("the filter applies severity, rule ids (with prefix*) and tags", "[sinks][config]") {
   jcorr::sinks::WebhookFilter f;
   auto d = jcorr::test::sample_detection();
