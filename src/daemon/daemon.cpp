@@ -90,6 +90,7 @@ struct Daemon::Impl {
   std::chrono::steady_clock::time_point last_write{};
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   bool drain_scheduled = false;
+  bool unflushed = false;  // detections handed to the outputs since their last flush
   bool paused = false;
   bool ready_sent = false;
   bool stopping = false;
@@ -285,6 +286,7 @@ struct Daemon::Impl {
   }
 
   void deliver(const core::Detection& d) {
+    unflushed = true;
     ++detections_total;
     ++detections_by_rule[d.rule_id];
     if (!pending.empty() || !outputs->handle(d)) pending.push_back(d);
@@ -313,6 +315,7 @@ struct Daemon::Impl {
     paused = false;
     const auto status = pipeline->drain(kDrainBatch, [this](const core::Detection& d) { deliver(d); });
     update_committable();
+    flush_outputs();
     switch (status) {
       case Pipeline::DrainStatus::kMore:
         pipeline->process_journal();
@@ -337,10 +340,19 @@ struct Daemon::Impl {
     }
   }
 
+  // Detections reach readers of the outputs at the end of the turn that made them, not
+  // only with the next checkpoint.
+  void flush_outputs() {
+    if (!unflushed) return;
+    unflushed = false;
+    (void)outputs->flush();
+  }
+
   void on_tick() {
     pipeline->advance_wall_clock(now_realtime_us(), [this](const core::Detection& d) { deliver(d); });
     retry_pending();
     update_committable();
+    flush_outputs();
     maybe_checkpoint(false);
     if (paused && pending.size() < config.max_pending_detections) schedule_drain();
     send_status();

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -118,6 +119,32 @@ inline void journal_remote(const std::string& journal_file, const std::string& e
   const std::string cmd = std::string(kJournalRemote) + " -o '" + journal_file + "' '" + tmp + "' 2>/dev/null";
   INFO(cmd);
   REQUIRE(std::system(cmd.c_str()) == 0);
+}
+
+// The value of FIELD in one export entry ("" when absent; text fields only).
+inline std::string export_field(const std::string& entry, const std::string& field) {
+  const std::string key = field + "=";
+  std::size_t p = entry.starts_with(key) ? 0 : entry.find("\n" + key);
+  if (p == std::string::npos) return {};
+  if (p > 0 || !entry.starts_with(key)) ++p;
+  const std::size_t end = entry.find('\n', p);
+  return entry.substr(p + key.size(), end == std::string::npos ? std::string::npos : end - p - key.size());
+}
+
+// Appends entries [from, to) the way systemd-journal-remote's default --split-mode=host
+// lays a directory out: one file per machine, dir/remote-MACHINE<suffix>.journal.
+// (Files interleaving several machines' entries, --split-mode=none, can make sd-journal
+// skip entries when it moves into a newly appeared file: docs/daemon.md.)
+inline void append_by_host(const std::string& dir, const std::string& suffix, const std::vector<std::string>& entries,
+                           std::size_t from, std::size_t to, const std::string& scratch) {
+  std::vector<std::pair<std::string, std::string>> by_host;  // machine id, export text, in order of appearance
+  for (std::size_t k = from; k < to; ++k) {
+    const std::string m = export_field(entries[k], "_MACHINE_ID");
+    auto it = std::find_if(by_host.begin(), by_host.end(), [&](const auto& h) { return h.first == m; });
+    if (it == by_host.end()) it = by_host.insert(by_host.end(), {m, std::string()});
+    it->second += join_export(entries, k, k + 1);
+  }
+  for (const auto& [m, text] : by_host) journal_remote(dir + "/remote-" + m + suffix + ".journal", text, scratch);
 }
 
 // One export entry "now-ish", as a local process would have logged it.

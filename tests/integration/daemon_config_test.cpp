@@ -1,0 +1,82 @@
+// The daemon's configuration is checked before anything starts: every problem is
+// reported at once with the file, line:col, JSON pointer and a stable code, and the
+// exit code says "configuration"; rule errors say "rules".
+#include <catch2/catch.hpp>
+
+#include "integration/daemon/daemon_test_support.h"
+
+using namespace jcorr::test::daemon;
+
+namespace {
+
+struct CheckRun {
+  int rc = -1;
+  std::string out;
+};
+
+CheckRun check(const std::string& config_path) {
+  const std::string out =
+      run_capture(std::string(JCORR_BIN) + " run --check --config '" + config_path + "' 2>&1; echo \"rc=$?\"");
+  CheckRun r;
+  const auto p = out.rfind("rc=");
+  r.rc = std::atoi(out.c_str() + p + 3);
+  r.out = out.substr(0, p);
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("daemon config: every mistake reported with file, pointer and code", "[daemon][config]") {
+  TempDir tmp;
+  const std::string path = tmp.path + "/bad.json";
+  spit(path, R"({
+  "follow": {"directory": "j", "namespace": "x"},
+  "metrics": {"listen": "0.0.0.0:9465"},
+  "watermark": {"lateness": "soon"},
+  "caps": {"partials_per_rule": -1},
+  "start_at": "middle",
+  "output": {}
+})");
+  const auto r = check(path);
+  INFO(r.out);
+  CHECK(r.rc == 2);
+  CHECK(r.out.find(path + ":2:13:/follow") != std::string::npos);
+  CHECK(r.out.find("/metrics/listen") != std::string::npos);
+  CHECK(r.out.find("config.metrics.not_loopback") != std::string::npos);
+  CHECK(r.out.find("/watermark/lateness") != std::string::npos);
+  CHECK(r.out.find("/caps/partials_per_rule") != std::string::npos);
+  CHECK(r.out.find("/start_at") != std::string::npos);
+  CHECK(r.out.find("/output") != std::string::npos);
+  CHECK(r.out.find("config.key.unknown") != std::string::npos);
+  CHECK(count_of(r.out, "config.") >= 6);
+}
+
+TEST_CASE("daemon config: syntax errors carry line and column", "[daemon][config]") {
+  TempDir tmp;
+  const std::string path = tmp.path + "/syntax.json";
+  spit(path, "{\n  \"follow\": \"local\",\n  \"start_at\": tail\n}\n");
+  const auto r = check(path);
+  INFO(r.out);
+  CHECK(r.rc == 2);
+  CHECK(r.out.find(path + ":3:") != std::string::npos);
+  CHECK(r.out.find("config.json.syntax") != std::string::npos);
+}
+
+TEST_CASE("daemon config: a valid file with broken rules exits with the rules code", "[daemon][config]") {
+  TempDir tmp;
+  spit(tmp.path + "/rules.json", "{\"rules\": [{\"id\": \"r\"}]}");
+  spit(tmp.path + "/ok.json", R"({"rules": "rules.json", "follow": {"directory": "."}})");
+  const auto r = check(tmp.path + "/ok.json");
+  INFO(r.out);
+  CHECK(r.rc == 3);
+  CHECK(r.out.find("rules.json") != std::string::npos);
+}
+
+TEST_CASE("daemon config: a missing file and a missing --config", "[daemon][config]") {
+  const auto r = check("/nonexistent/jcorr.json");
+  CHECK(r.rc == 2);
+  CHECK(r.out.find("config.file.unreadable") != std::string::npos);
+  const std::string out = run_capture(std::string(JCORR_BIN) + " run 2>&1; echo rc=$?");
+  CHECK(out.find("--config FILE is required") != std::string::npos);
+  CHECK(out.find("rc=2") != std::string::npos);
+}
