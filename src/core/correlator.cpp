@@ -96,6 +96,7 @@ struct RuleState {
   std::size_t live = 0;
   std::unordered_map<std::string, Micros> suppressed_until;
   Micros history_window = 0;  // leading absent step look-back
+  std::size_t heap_compacted = 0;  // heap size after the last compaction
 };
 
 }  // namespace
@@ -263,6 +264,23 @@ struct Correlator::Impl {
 
   void schedule(RuleState& st, const std::string& key, const Partial& p) {
     if (p.deadline != kNever) st.heap.push(HeapItem{p.deadline, p.serial, key});
+    compact_heap(st);
+  }
+
+  // Deadlines are deleted lazily: an item whose partial match was evicted, completed or
+  // rescheduled stays in the heap until its time comes, so under a steady stream of new
+  // groups the heap grows with the window, not with the live state. Rebuild it from the
+  // live state when it has doubled; the order of what fires is unchanged.
+  void compact_heap(RuleState& st) {
+    if (st.heap.size() <= 2 * std::max(st.live, st.heap_compacted) + 1024) return;
+    std::vector<HeapItem> items;
+    for (const auto& [key, g] : st.groups) {
+      for (const auto& p : g.partials)
+        if (p.deadline != kNever) items.push_back(HeapItem{p.deadline, p.serial, key});
+      for (const auto& h : g.history) items.push_back(HeapItem{h.time + st.history_window, 0, key});
+    }
+    st.heap = decltype(st.heap)(std::greater<>(), std::move(items));
+    st.heap_compacted = st.heap.size();
   }
 
   Partial& add_partial(RuleState& st, const std::string& key, Group& g, Partial p, std::vector<Detection>& out) {
@@ -770,6 +788,7 @@ struct Correlator::Impl {
 
   void schedule_history(RuleState& st, const std::string& key, Micros t) {
     st.heap.push(HeapItem{t + st.history_window, 0, key});
+    compact_heap(st);
   }
 
   // ---- all_of, count, distinct: one PM per group collects occurrences ----
