@@ -937,6 +937,29 @@ TEST_CASE("correlator: the partial-match cap evicts the oldest first and counts 
   CHECK(r.stats().evicted == 0);
 }
 
+TEST_CASE("correlator: deadlines survive the compaction of stale ones", "[correlator]") {
+  // Every absorbed entry reschedules its partial match; thousands of them leave stale
+  // deadlines behind, which are compacted away. The live deadlines must still hold.
+  const auto rules = abc_rule(R"({"sequence": ["a", {"event": "b", "repeat": "1+"}, "c"], "within": "1h", "by": ["user"]})");
+  Harness h(rules);
+  h.feed({0, A("x")});
+  h.feed({1, A("y")});
+  for (int i = 0; i < 5000; ++i) h.feed({2 + i, B(i % 2 ? "x" : "y")});
+  CHECK(h.all().empty());
+  CHECK(h.stats().partials == 2);
+  const auto x = h.feed({1 * kHour, C("x")});  // at the edge of x's window
+  REQUIRE(x.size() == 1);
+  CHECK(x[0].group.at("user") == "x");
+  CHECK(x[0].evidence.size() == 64);
+  CHECK(x[0].evidence_omitted == 2502 - 64);
+  CHECK(h.stats().expired == 0);
+  CHECK(h.feed({1 * kHour + 1, C("u")}).empty());
+  CHECK(h.stats().expired == 0);  // y's window closes at 1h + 1µs, inclusive
+  CHECK(h.feed({1 * kHour + 1 + kUs, C("y")}).empty());
+  CHECK(h.stats().expired == 1);
+  CHECK(h.stats().partials == 0);
+}
+
 TEST_CASE("correlator: detection ids are the rule id and the member entries", "[correlator]") {
   const auto rules = abc_rule(R"({"sequence": ["a", "b"], "within": "5m"})");
   const std::vector<In> in = {{0, A()}, {1 * kMin, B()}};
