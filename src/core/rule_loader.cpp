@@ -174,6 +174,24 @@ bool valid_journal_field(std::string_view s) {
   });
 }
 
+// Fields journald itself sets (systemd.journal-fields(7), journald-audit.c's mapping of
+// audit records, journald-kmsg.c). A client cannot set any field starting with '_', so
+// a rule testing an underscore field outside this set can never match: it is a typo.
+bool known_trusted_field(std::string_view s) {
+  static constexpr std::string_view kTrusted[] = {
+      "_PID", "_UID", "_GID", "_COMM", "_EXE", "_CMDLINE", "_CAP_EFFECTIVE", "_AUDIT_SESSION", "_AUDIT_LOGINUID",
+      "_SYSTEMD_CGROUP", "_SYSTEMD_SLICE", "_SYSTEMD_UNIT", "_SYSTEMD_USER_UNIT", "_SYSTEMD_USER_SLICE",
+      "_SYSTEMD_SESSION", "_SYSTEMD_OWNER_UID", "_SYSTEMD_INVOCATION_ID", "_SELINUX_CONTEXT",
+      "_SOURCE_REALTIME_TIMESTAMP", "_SOURCE_MONOTONIC_TIMESTAMP", "_SOURCE_BOOTTIME_TIMESTAMP", "_BOOT_ID",
+      "_MACHINE_ID", "_HOSTNAME", "_TRANSPORT", "_STREAM_ID", "_LINE_BREAK", "_NAMESPACE", "_RUNTIME_SCOPE",
+      "_KERNEL_DEVICE", "_KERNEL_SUBSYSTEM", "_UDEV_SYSNAME", "_UDEV_DEVNODE", "_UDEV_DEVLINK", "_AUDIT_TYPE",
+      "_AUDIT_TYPE_NAME", "_AUDIT_ID", "_PPID", "_EUID", "_SUID", "_FSUID", "_EGID", "_SGID", "_FSGID", "_TTY",
+      "_PIDFD_INODE", "_TID", "_SYSTEMD_NAMESPACE"};
+  if (!s.starts_with('_') || s.starts_with("__")) return true;
+  if (s.starts_with("_AUDIT_FIELD_")) return true;
+  return std::find(std::begin(kTrusted), std::end(kTrusted), s) != std::end(kTrusted);
+}
+
 std::string type_name(const json& j) {
   switch (j.type()) {
     case json::value_t::object: return "an object";
@@ -406,6 +424,15 @@ bool RuleCompiler::bind_subject(std::string_view key, const std::string& ptr, bo
           "\"" + std::string(key) + "\" is not a journal field name (upper case letters, digits and '_')" +
               (current_from_detections_ ? " nor a detection value name" : "") +
               suggest(key, {"all", "any", "not"}));
+    return false;
+  }
+  if (!current_from_detections_ && !known_trusted_field(key)) {
+    error(codes::kFieldUnknown, ptr,
+          "\"" + std::string(key) + "\" is not a field journald sets (fields starting with '_' come only from "
+          "journald, so this test can never match)" +
+              suggest(key, {"_PID", "_UID", "_GID", "_COMM", "_EXE", "_CMDLINE", "_TRANSPORT", "_SYSTEMD_UNIT",
+                            "_SYSTEMD_USER_UNIT", "_SYSTEMD_SESSION", "_AUDIT_SESSION", "_AUDIT_LOGINUID",
+                            "_HOSTNAME", "_MACHINE_ID", "_BOOT_ID", "_SYSTEMD_CGROUP", "_SYSTEMD_SLICE"}));
     return false;
   }
   leaf.field = set_.schema.add(key);
@@ -698,6 +725,10 @@ void RuleCompiler::compile_event(const std::string& name, const json& j, const s
           error(codes::kFieldInvalid, p, "\"" + f + "\" is not a field name");
           continue;
         }
+        if (!ev.from_detections && !known_trusted_field(f)) {
+          error(codes::kFieldUnknown, p, "\"" + f + "\" is not a field journald sets (fields starting with '_' come only from journald)");
+          continue;
+        }
         const FieldId id = set_.schema.add(f);
         spec.fields.push_back(id);
         if (std::find(ev.evidence_fields.begin(), ev.evidence_fields.end(), id) == ev.evidence_fields.end())
@@ -754,7 +785,7 @@ int RuleCompiler::ref(const std::string& text, const std::string& ptr, bool join
     if (std::find(ev.capture_names.begin(), ev.capture_names.end(), name) != ev.capture_names.end()) known = true;
   }
   if (!known) {
-    const bool field_ok = valid_journal_field(name);
+    const bool field_ok = valid_journal_field(name) && known_trusted_field(name);
     if (!field_ok) {
       error(codes::kCaptureUnknown, ptr, "step \"" + step + "\" captures no value named \"" + name + "\"");
       return -1;
