@@ -42,6 +42,8 @@ class LineHandler {
     bad_ = false;
     kind_ = KeyKind::kNone;
     position_ = 0;
+    values_ = 0;
+    too_many_ = false;
     error_.clear();
   }
 
@@ -56,6 +58,7 @@ class LineHandler {
     if (depth_ == 0) return not_object();
     if (depth_ == 2 && mode_ == ArrayMode::kUnknown) mode_ = ArrayMode::kRepeated;
     if ((depth_ == 1) || (depth_ == 2 && mode_ == ArrayMode::kRepeated)) {
+      count_value();
       if (!hasher_) ++nulls_;
       return true;
     }
@@ -217,7 +220,21 @@ class LineHandler {
     }
   }
 
+  // Counts one value of a journal field (a repeated field counts each value), as the
+  // export reader counts field lines; past max_fields_per_entry the entry is skipped and
+  // no more of its values are kept.
+  void count_value() {
+    if (hasher_ || too_many_ || (key_.size() >= 2 && key_[0] == '_' && key_[1] == '_')) return;
+    if (++values_ > options_.max_fields_per_entry) {
+      too_many_ = true;
+      bad_ = true;
+      problem("entry has more than " + std::to_string(options_.max_fields_per_entry) + " fields; skipped");
+    }
+  }
+
   void value(std::string_view v) {
+    count_value();
+    if (too_many_) return;
     switch (kind_) {
       case KeyKind::kField:
         if (hasher_) {
@@ -272,6 +289,8 @@ class LineHandler {
   bool drop_bytes_ = false;
   std::int64_t id_ = -1;
   std::size_t position_ = 0;  // index of the current key within the line, a hint for the name cache
+  std::size_t values_ = 0;    // field values met in this line
+  bool too_many_ = false;     // more than max_fields_per_entry: the line is skipped
   std::string key_;
   std::string bytes_;
   std::string error_;

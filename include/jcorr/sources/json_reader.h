@@ -9,7 +9,9 @@
 //   skipped; every other key is an ordinary field, added when the schema resolves it.
 // - A line that is not valid JSON or not an object is reported with its 1-based line
 //   number and skipped; blank lines are ignored; the last line may lack its newline.
-// - A line longer than max_entry_size is reported and skipped without being buffered.
+// - A line longer than max_entry_size is reported and skipped without being buffered; a
+//   line with more than max_fields_per_entry field values (each value of a repeated
+//   field counts) is reported and skipped, as the export reader does.
 // - Null values are skipped without a report and counted (null_values()).
 // - A value of another shape (number, boolean, object, a byte number above 255) is
 //   reported and that value dropped; an invalid field name drops the field.
