@@ -122,7 +122,15 @@ std::expected<std::optional<Checkpoint>, std::string> read_checkpoint(const std:
     if (j.value("version", 0) != Checkpoint::kVersion)
       return std::unexpected(path + ": unknown checkpoint version " + j.value("version", nlohmann::json()).dump());
     c.source = j.at("source").get<std::string>();
-    c.cursor = j.at("cursor").get<std::string>();
+    for (const auto& s : j.at("streams")) {
+      StreamPosition sp;
+      sp.machine_id = s.at("machine_id").get<std::string>();
+      sp.cursor = s.at("cursor").get<std::string>();
+      auto pos = parse_cursor(sp.cursor);
+      if (!pos) return std::unexpected(path + ": the cursor \"" + sp.cursor + "\" is malformed");
+      sp.position = *pos;
+      c.streams.push_back(std::move(sp));
+    }
     c.watermark = j.at("watermark").get<core::Micros>();
     c.written_realtime_us = j.value("written_realtime_us", std::uint64_t{0});
     if (j.contains("own_pids"))
@@ -131,9 +139,6 @@ std::expected<std::optional<Checkpoint>, std::string> read_checkpoint(const std:
   } catch (const nlohmann::json::exception& e) {
     return std::unexpected(path + ": not a checkpoint (" + std::string(e.what()) + ")");
   }
-  auto pos = parse_cursor(c.cursor);
-  if (!pos) return std::unexpected(path + ": the cursor \"" + c.cursor + "\" is malformed");
-  c.position = *pos;
   return std::optional<Checkpoint>{std::move(c)};
 }
 
@@ -141,12 +146,16 @@ std::expected<void, std::string> write_checkpoint(const std::string& state_direc
   nlohmann::json j;
   j["version"] = Checkpoint::kVersion;
   j["source"] = c.source;
-  j["cursor"] = c.cursor;
-  j["boot_id"] = c.position.boot_id;
-  j["seqnum_id"] = c.position.seqnum_id;
-  j["seqnum"] = c.position.seqnum;
-  j["monotonic_us"] = c.position.monotonic_us;
-  j["realtime_us"] = c.position.realtime_us;
+  auto streams = nlohmann::json::array();
+  for (const auto& s : c.streams)
+    streams.push_back({{"machine_id", s.machine_id},
+                       {"cursor", s.cursor},
+                       {"boot_id", s.position.boot_id},
+                       {"seqnum_id", s.position.seqnum_id},
+                       {"seqnum", s.position.seqnum},
+                       {"monotonic_us", s.position.monotonic_us},
+                       {"realtime_us", s.position.realtime_us}});
+  j["streams"] = std::move(streams);
   j["watermark"] = c.watermark;
   j["written_realtime_us"] = c.written_realtime_us;
   auto pids = nlohmann::json::array();

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <systemd/sd-id128.h>
 #include <unistd.h>
@@ -85,8 +86,8 @@ struct Daemon::Impl {
   // Detections some output refused, oldest first; delivered again on every tick. While
   // any is held the checkpoint does not move, and above the cap reading pauses.
   std::deque<core::Detection> pending;
-  std::optional<ResumePoint> committable;  // every detection up to here was accepted
-  std::optional<ResumePoint> written;      // the checkpoint on disk
+  std::optional<PipelinePoint> committable;  // every detection up to here was accepted
+  std::optional<PipelinePoint> written;      // the checkpoint on disk
   std::chrono::steady_clock::time_point last_write{};
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   bool drain_scheduled = false;
@@ -109,6 +110,17 @@ struct Daemon::Impl {
   std::chrono::steady_clock::time_point status_at = std::chrono::steady_clock::now();
 
   // ---- startup steps ----
+
+  // A directory of many machines holds one journal handle per machine, each with every
+  // file of the directory open: take the hard limit on descriptors.
+  std::expected<void, StepError> step_file_limit() {
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+      rl.rlim_cur = rl.rlim_max;
+      if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) log.warning(std::string("raising RLIMIT_NOFILE: ") + std::strerror(errno));
+    }
+    return {};
+  }
 
   std::expected<void, StepError> step_state_directory() {
     std::error_code ec;
@@ -147,8 +159,10 @@ struct Daemon::Impl {
     } else if (*c) {
       checkpoint = **c;
       own_pids = checkpoint->own_pids;
-      log.info("checkpoint: " + core::format_time_utc(static_cast<std::int64_t>(checkpoint->position.realtime_us)) +
-               " (" + checkpoint->cursor + ")");
+      std::uint64_t latest = 0;
+      for (const auto& s : checkpoint->streams) latest = std::max(latest, s.position.realtime_us);
+      log.info("checkpoint: " + std::to_string(checkpoint->streams.size()) + " stream(s), latest entry " +
+               (latest ? core::format_time_utc(static_cast<std::int64_t>(latest)) : std::string("none")));
     } else {
       log.info("no checkpoint in " + config.state_directory + "; starting at the journal's " +
                (config.start_at == DaemonConfig::StartAt::kTail ? "end" : "start"));
@@ -193,8 +207,8 @@ struct Daemon::Impl {
     auto p = Pipeline::open(io, config, std::move(loaded_rules), own_pids, log);
     if (!p) return std::unexpected(StepError{kRunInput, p.error()});
     pipeline = std::move(*p);
-    std::optional<ResumePoint> resume;
-    if (checkpoint) resume = ResumePoint{checkpoint->cursor, checkpoint->position, checkpoint->watermark};
+    std::optional<PipelinePoint> resume;
+    if (checkpoint) resume = PipelinePoint{checkpoint->streams, checkpoint->watermark};
     if (auto r = pipeline->position(resume, config.start_at); !r)
       return std::unexpected(StepError{kRunInput, r.error()});
     committable = resume;
@@ -298,9 +312,7 @@ struct Daemon::Impl {
   }
 
   void update_committable() {
-    if (pending.empty() && pipeline->live()) {
-      if (auto p = pipeline->last_processed()) committable = p;
-    }
+    if (pending.empty() && pipeline->live()) committable = pipeline->point();
   }
 
   void drain_step() {
@@ -354,13 +366,13 @@ struct Daemon::Impl {
     update_committable();
     flush_outputs();
     maybe_checkpoint(false);
-    if (paused && pending.size() < config.max_pending_detections) schedule_drain();
+    if ((paused && pending.size() < config.max_pending_detections) || !pipeline->caught_up()) schedule_drain();
     send_status();
   }
 
   void maybe_checkpoint(bool force) {
     if (!committable) return;
-    if (written && written->cursor == committable->cursor && written->watermark == committable->watermark) return;
+    if (written && *written == *committable) return;
     const auto now = std::chrono::steady_clock::now();
     if (!force && now - last_write < std::chrono::microseconds(config.checkpoint_interval)) return;
     // Durable outputs first: the checkpoint must never be ahead of the detections.
@@ -370,8 +382,7 @@ struct Daemon::Impl {
     }
     Checkpoint c;
     c.source = config.follow.identity();
-    c.cursor = committable->cursor;
-    c.position = committable->position;
+    c.streams = committable->streams;
     c.watermark = committable->watermark;
     c.written_realtime_us = static_cast<std::uint64_t>(now_realtime_us());
     c.own_pids = own_pids;
@@ -444,8 +455,8 @@ struct Daemon::Impl {
       }
       next_outputs = std::move(*o);
     }
-    // Where the new pipeline resumes: the last entry the old one processed.
-    std::optional<ResumePoint> resume = pipeline->last_processed();
+    // Where the new pipeline resumes: the last entries the old one processed.
+    std::optional<PipelinePoint> resume = pipeline->point();
     const bool same_journal = next.follow == config.follow;
     if (!same_journal) resume.reset();
     auto p = Pipeline::open(io, next, std::move(*rules), own_pids, log);
@@ -466,6 +477,7 @@ struct Daemon::Impl {
     retired.own_skipped += pipeline->counters().own_skipped;
     retired.read_errors += pipeline->counters().read_errors;
     retired.gaps += pipeline->counters().gaps;
+    retired.reopens += pipeline->counters().reopens;
     retired_stats.evicted += pipeline->correlator().stats().evicted;
     retired_stats.expired += pipeline->correlator().stats().expired;
     retired_stats.suppressed += pipeline->correlator().stats().suppressed;
@@ -578,6 +590,10 @@ struct Daemon::Impl {
               static_cast<double>(pipeline->follower().wakeups()));
     m.counter("jcorr_journal_invalidations_total", "Journal files added or removed while following.",
               static_cast<double>(pipeline->follower().invalidations()));
+    m.counter("jcorr_journal_reopens_total", "Stream handles opened again after journal files changed.",
+              static_cast<double>(retired.reopens + c.reopens));
+    m.gauge("jcorr_journal_streams", "Journal streams followed (one per machine of a directory).",
+            static_cast<double>(pipeline->streams()));
     m.family("jcorr_reloads_total", "counter", "SIGHUP reloads, by result.");
     m.sample("jcorr_reloads_total", static_cast<double>(reloads_ok), {{"result", "ok"}});
     m.sample("jcorr_reloads_total", static_cast<double>(reloads_failed), {{"result", "rejected"}});
@@ -611,6 +627,7 @@ int Daemon::run(bool check_only, std::optional<LogLevel> level) {
     return kRunOk;
   }
 
+  I.steps.add("file limit", [&] { return I.step_file_limit(); });
   I.steps.add("state directory", [&] { return I.step_state_directory(); }, [&] { I.unlock_state_directory(); });
   I.steps.add("checkpoint", [&] { return I.step_checkpoint(); });
   I.steps.add("rules", [&] { return I.step_rules(); });

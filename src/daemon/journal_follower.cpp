@@ -76,17 +76,8 @@ JournalFollower::JournalFollower(asio::io_context& io, std::unique_ptr<sources::
 
 JournalFollower::~JournalFollower() { stop(); }
 
-std::expected<std::unique_ptr<JournalFollower>, std::string> JournalFollower::open(
-    asio::io_context& io, const FollowSpec& spec, core::FieldSchema& schema, std::size_t max_field_size,
-    DaemonConfig::JournalAccess access, const Logger& log) {
-  sources::SourceOptions options;
-  options.max_field_size = max_field_size;
-  std::string problem;
-  auto report = [&log, &problem](const sources::InputProblem& p) {
-    problem = p.message;
-    log.warning(p.input + ": " + p.message);
-  };
-  std::unique_ptr<sources::JournalReader> reader;
+std::expected<void, std::string> check_journal_access(const FollowSpec& spec, DaemonConfig::JournalAccess access,
+                                                      std::size_t max_field_size, const Logger& log) {
   if (spec.kind == FollowSpec::Kind::kDirectory) {
     if (::access(spec.directory.c_str(), R_OK | X_OK) != 0)
       return std::unexpected("cannot read the journal directory " + spec.directory + ": " + std::strerror(errno));
@@ -98,27 +89,58 @@ std::expected<std::unique_ptr<JournalFollower>, std::string> JournalFollower::op
         return std::unexpected(msg + " (set \"journal_access\": \"warn\" to run anyway)");
       log.warning(msg);
     }
+    return {};
+  }
+  const std::string ns = spec.kind == FollowSpec::Kind::kNamespace ? spec.name_space : std::string();
+  const bool privileged = ::geteuid() == 0 || in_group("systemd-journal") || in_group("adm") || in_group("wheel");
+  const bool visible = shows_system_entries(ns, max_field_size);
+  if (!visible && !privileged) {
+    std::string msg = "this process (uid " + std::to_string(::geteuid()) +
+                      ") cannot read the system journal: it is neither root nor in the systemd-journal or adm "
+                      "group, and no entry of PID 1 or of root is visible, so sd-journal would show only this "
+                      "user's own entries and the rules would see almost nothing";
+    if (access == DaemonConfig::JournalAccess::kRequire)
+      return std::unexpected(msg + " (add the user to systemd-journal, or set \"journal_access\": \"warn\")");
+    log.error("WARNING: " + msg);
+  } else if (!visible) {
+    log.warning("no entry of PID 1 or of root is visible in the " +
+                (ns.empty() ? std::string("local journal") : "journal namespace " + ns) +
+                "; if this machine runs systemd, the journal is incomplete");
+  }
+  return {};
+}
+
+std::expected<std::unique_ptr<sources::JournalReader>, std::string> open_journal_reader(
+    const FollowSpec& spec, core::FieldSchema& schema, std::size_t max_field_size, const std::string& machine_id,
+    const Logger& log) {
+  sources::SourceOptions options;
+  options.max_field_size = max_field_size;
+  std::string problem;
+  auto report = [&log, &problem](const sources::InputProblem& p) {
+    problem = p.message;
+    log.warning(p.input + ": " + p.message);
+  };
+  std::unique_ptr<sources::JournalReader> reader;
+  if (spec.kind == FollowSpec::Kind::kDirectory) {
     reader = sources::JournalReader::open_directory(spec.directory, schema, options, report);
   } else {
     const std::string ns = spec.kind == FollowSpec::Kind::kNamespace ? spec.name_space : std::string();
-    const bool privileged = ::geteuid() == 0 || in_group("systemd-journal") || in_group("adm") || in_group("wheel");
-    const bool visible = shows_system_entries(ns, max_field_size);
-    if (!visible && !privileged) {
-      std::string msg = "this process (uid " + std::to_string(::geteuid()) +
-                        ") cannot read the system journal: it is neither root nor in the systemd-journal or adm "
-                        "group, and no entry of PID 1 or of root is visible, so sd-journal would show only this "
-                        "user's own entries and the rules would see almost nothing";
-      if (access == DaemonConfig::JournalAccess::kRequire)
-        return std::unexpected(msg + " (add the user to systemd-journal, or set \"journal_access\": \"warn\")");
-      log.error("WARNING: " + msg);
-    } else if (!visible) {
-      log.warning("no entry of PID 1 or of root is visible in the " + (ns.empty() ? std::string("local journal") : "journal namespace " + ns) +
-                  "; if this machine runs systemd, the journal is incomplete");
-    }
     reader = sources::JournalReader::open_local(ns, schema, options, report);
   }
   if (!reader) return std::unexpected(problem.empty() ? "cannot open the journal" : problem);
-  return std::unique_ptr<JournalFollower>(new JournalFollower(io, std::move(reader), log));
+  if (!machine_id.empty() && !reader->add_match("_MACHINE_ID=" + machine_id))
+    return std::unexpected("cannot match _MACHINE_ID=" + machine_id);
+  return reader;
+}
+
+std::expected<std::unique_ptr<JournalFollower>, std::string> JournalFollower::open(asio::io_context& io,
+                                                                                  const FollowSpec& spec,
+                                                                                  core::FieldSchema& schema,
+                                                                                  std::size_t max_field_size,
+                                                                                  const Logger& log) {
+  auto reader = open_journal_reader(spec, schema, max_field_size, "", log);
+  if (!reader) return std::unexpected(reader.error());
+  return std::unique_ptr<JournalFollower>(new JournalFollower(io, std::move(*reader), log));
 }
 
 std::expected<void, std::string> JournalFollower::watch(std::function<void()> on_change) {
@@ -189,6 +211,7 @@ void JournalFollower::process() {
     log_.warning("sd_journal_process: " + errno_text(r.error()));
   } else if (*r == sources::JournalReader::Change::kInvalidate) {
     ++invalidations_;
+    invalidated_ = true;
     log_.debug("journal files were added or removed (rotation, vacuum or a new file)");
   }
 }

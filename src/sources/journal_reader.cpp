@@ -300,6 +300,21 @@ int JournalReader::follow_next(core::Event& out) {
   }
 }
 
+std::expected<std::vector<std::string>, int> JournalReader::unique_values(const std::string& field) {
+  const int r = sd_journal_query_unique(impl_->j, field.c_str());
+  if (r < 0) return std::unexpected(r);
+  std::vector<std::string> values;
+  const void* data = nullptr;
+  std::size_t length = 0;
+  const std::string prefix = field + "=";
+  sd_journal_restart_unique(impl_->j);
+  while (sd_journal_enumerate_available_unique(impl_->j, &data, &length) > 0) {
+    const std::string_view item(static_cast<const char*>(data), length);
+    if (item.starts_with(prefix)) values.emplace_back(item.substr(prefix.size()));
+  }
+  return values;
+}
+
 bool JournalReader::read_current(core::Event& out) {
   try {
     return impl_->read_entry(out);

@@ -1,11 +1,12 @@
 // The daemon follows a journal directory that grows while it runs (chunks of a sample
-// journal appended to one file by systemd-journal-remote, and some written as new files,
-// as rotation does), and is killed with SIGKILL at random points, ten times. After the
+// journal of three hosts appended by systemd-journal-remote to one file per host, and
+// every fifth chunk written to new files, as rotation does), and is killed with SIGKILL at random points, ten times. After the
 // last restart has caught up, the detections it wrote (deduplicated by id, as a durable
 // sink would) must be exactly those of one uninterrupted `jcorr replay` of the same
 // directory: none missing, none unknown.
 #include <catch2/catch.hpp>
 
+#include <map>
 #include <random>
 
 #include "integration/daemon/daemon_test_support.h"
@@ -53,11 +54,13 @@ TEST_CASE("daemon: killed -9 ten times while the journal grows, it emits exactly
   DaemonProcess daemon(dir + "/jcorr.json", dir + "/daemon.log");
   daemon.start();
   int kills = 0;
-  std::string file = dir + "/journal/remote.journal";
+  std::string generation;
   for (std::size_t c = 0; c < kChunks; ++c) {
-    // Every fifth chunk goes into a new file, as after a rotation.
-    if (c > 0 && c % 5 == 0) file = dir + "/journal/remote-" + std::to_string(c) + ".journal";
-    journal_remote(file, join_export(entries, entries.size() * c / kChunks, entries.size() * (c + 1) / kChunks), dir);
+    // One file per host (journal-remote's layout); every fifth chunk starts new files,
+    // as after a rotation.
+    if (c > 0 && c % 5 == 0) generation = "-" + std::to_string(c);
+    append_by_host(dir + "/journal", generation, entries, entries.size() * c / kChunks,
+                   entries.size() * (c + 1) / kChunks, dir);
     pause_ms(150);
     if (kills < kKills) {
       daemon.kill9();
@@ -69,16 +72,17 @@ TEST_CASE("daemon: killed -9 ten times while the journal grows, it emits exactly
   }
   REQUIRE(kills == kKills);
 
-  // The last run catches up: its checkpoint reaches the newest entry.
-  const std::string last_time = [&] {
-    const std::string& e = entries.back();
-    const auto p = e.find("__REALTIME_TIMESTAMP=");
-    return e.substr(p + 21, e.find('\n', p) - p - 21);
-  }();
+  // The last run catches up: its checkpoint reaches every machine's newest entry.
+  std::map<std::string, std::uint64_t> newest;
+  for (const auto& e : entries)
+    newest[export_field(e, "_MACHINE_ID")] = std::stoull(export_field(e, "__REALTIME_TIMESTAMP"));
   const bool caught_up = wait_for(
       [&] {
         const auto cp = nlohmann::json::parse(slurp(dir + "/state/checkpoint.json"), nullptr, false);
-        return cp.is_object() && std::to_string(cp["realtime_us"].get<std::uint64_t>()) == last_time;
+        if (!cp.is_object() || !cp.contains("streams")) return false;
+        std::map<std::string, std::uint64_t> at;
+        for (const auto& s : cp["streams"]) at[s["machine_id"].get<std::string>()] = s["realtime_us"].get<std::uint64_t>();
+        return at == newest;
       },
       20);
   INFO(daemon.log());

@@ -1,6 +1,8 @@
-// Where the daemon stands in the journal, on disk: the cursor of the last entry it fully
-// processed, that entry's position (seqnum id and seqnum, boot id, monotonic and
-// realtime), the correlator's watermark then, and the daemon's own recent process ids.
+// Where the daemon stands in the journal, on disk: per followed stream (the local
+// journal, or one machine of a journal-remote directory) the cursor of the last entry it
+// fully processed and that entry's position (seqnum id and seqnum, boot id, monotonic
+// and realtime), the correlator's watermark then, and the daemon's own recent process
+// ids.
 //
 // The file is written atomically (temporary file, fsync, rename, fsync of the
 // directory), and only after the sinks have durably accepted every detection up to that
@@ -47,11 +49,18 @@ struct OwnPid {
   bool operator==(const OwnPid&) const = default;
 };
 
+// The last entry fully processed in one stream.
+struct StreamPosition {
+  std::string machine_id;  // the machine a directory stream follows; empty for the local journal
+  std::string cursor;
+  EntryPosition position;  // parsed from cursor
+  bool operator==(const StreamPosition& o) const { return machine_id == o.machine_id && cursor == o.cursor; }
+};
+
 struct Checkpoint {
-  static constexpr int kVersion = 1;
+  static constexpr int kVersion = 2;
   std::string source;        // FollowSpec::identity() of the journal it was taken on
-  std::string cursor;        // of the last fully processed entry
-  EntryPosition position;    // parsed from cursor
+  std::vector<StreamPosition> streams;
   core::Micros watermark = 0;        // the correlator's watermark when it was taken
   std::uint64_t written_realtime_us = 0;  // wall clock when written
   std::vector<OwnPid> own_pids;      // most recent last, capped

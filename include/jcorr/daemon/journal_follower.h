@@ -32,14 +32,26 @@ namespace jcorr::daemon {
 
 class Logger;
 
+// Checks that this process sees the whole journal of spec (see above): an error with
+// JournalAccess::kRequire, a loud warning with kWarn.
+std::expected<void, std::string> check_journal_access(const FollowSpec& spec, DaemonConfig::JournalAccess access,
+                                                      std::size_t max_field_size, const Logger& log);
+
+// Opens a reader on the journal of spec, entries projected through schema (which must
+// outlive it); with a machine id, only that machine's entries (a _MACHINE_ID match).
+std::expected<std::unique_ptr<sources::JournalReader>, std::string> open_journal_reader(
+    const FollowSpec& spec, core::FieldSchema& schema, std::size_t max_field_size, const std::string& machine_id,
+    const Logger& log);
+
 class JournalFollower {
  public:
   // Opens the journal of spec (entries projected through schema, which must outlive the
-  // follower) and checks its visibility: with JournalAccess::kRequire a journal that
-  // shows only our own entries is an error, with kWarn a loud warning.
-  static std::expected<std::unique_ptr<JournalFollower>, std::string> open(
-      boost::asio::io_context& io, const FollowSpec& spec, core::FieldSchema& schema, std::size_t max_field_size,
-      DaemonConfig::JournalAccess access, const Logger& log);
+  // follower) to watch it; check_journal_access() first.
+  static std::expected<std::unique_ptr<JournalFollower>, std::string> open(boost::asio::io_context& io,
+                                                                           const FollowSpec& spec,
+                                                                           core::FieldSchema& schema,
+                                                                           std::size_t max_field_size,
+                                                                           const Logger& log);
 
   ~JournalFollower();
   JournalFollower(const JournalFollower&) = delete;
@@ -57,6 +69,13 @@ class JournalFollower {
   void process();
 
   sources::JournalReader& reader() { return *reader_; }
+
+  // True (once) when process() has seen files added or removed since the last call.
+  bool take_invalidated() {
+    const bool v = invalidated_;
+    invalidated_ = false;
+    return v;
+  }
 
   // Wake-ups and process() results so far, for metrics.
   std::uint64_t wakeups() const { return wakeups_; }
@@ -77,6 +96,7 @@ class JournalFollower {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::uint64_t wakeups_ = 0;
   std::uint64_t invalidations_ = 0;
+  bool invalidated_ = false;
 };
 
 }  // namespace jcorr::daemon

@@ -125,6 +125,10 @@ class JournalReader final : public Source {
   // when it cannot be read.
   bool read_current(core::Event& out);
 
+  // The distinct values of field across the open files (sd_journal_query_unique), e.g.
+  // every _MACHINE_ID in a journal-remote directory. Matches do not apply.
+  std::expected<std::vector<std::string>, int> unique_values(const std::string& field);
+
  private:
   struct Impl;
   explicit JournalReader(std::unique_ptr<Impl> impl);
