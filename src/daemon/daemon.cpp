@@ -303,12 +303,12 @@ struct Daemon::Impl {
     unflushed = true;
     ++detections_total;
     ++detections_by_rule[d.rule_id];
-    if (!pending.empty() || !outputs->handle(d)) pending.push_back(d);
+    if (!pending.empty() || !outputs || !outputs->handle(d)) pending.push_back(d);
   }
 
   // Hands held detections to the outputs again, oldest first, until one is refused.
   void retry_pending() {
-    while (!pending.empty() && outputs->handle(pending.front())) pending.pop_front();
+    while (!pending.empty() && outputs && outputs->handle(pending.front())) pending.pop_front();
   }
 
   void update_committable() {
@@ -355,9 +355,9 @@ struct Daemon::Impl {
   // Detections reach readers of the outputs at the end of the turn that made them, not
   // only with the next checkpoint.
   void flush_outputs() {
-    if (!unflushed) return;
+    if (!unflushed || !outputs) return;
     unflushed = false;
-    (void)outputs->flush();
+    outputs->flush();
   }
 
   void on_tick() {
@@ -376,10 +376,7 @@ struct Daemon::Impl {
     const auto now = std::chrono::steady_clock::now();
     if (!force && now - last_write < std::chrono::microseconds(config.checkpoint_interval)) return;
     // Durable outputs first: the checkpoint must never be ahead of the detections.
-    if (!outputs->flush()) {
-      ++checkpoint_failures;
-      return;
-    }
+    if (outputs) outputs->flush();
     Checkpoint c;
     c.source = config.follow.identity();
     c.streams = committable->streams;
@@ -442,19 +439,6 @@ struct Daemon::Impl {
     std::size_t unchanged = 0;
     for (const auto& r : (*rules)->rules) unchanged += old_hashes.count(r->source_hash);
 
-    std::unique_ptr<Outputs> next_outputs;
-    if (next.outputs != config.outputs) {
-      std::vector<core::Diagnostic> diags;
-      // Old outputs are flushed first so the new ones start after a durable point.
-      (void)outputs->flush();
-      auto o = Outputs::open(next.outputs, log, diags);
-      log_diagnostics(log, diags);
-      if (!o) {
-        log.error("reload rejected: outputs: " + o.error());
-        return done(false);
-      }
-      next_outputs = std::move(*o);
-    }
     // Where the new pipeline resumes: the last entries the old one processed.
     std::optional<PipelinePoint> resume = pipeline->point();
     const bool same_journal = next.follow == config.follow;
@@ -467,6 +451,25 @@ struct Daemon::Impl {
     if (auto r = (*p)->position(resume, next.start_at); !r) {
       log.error("reload rejected: positioning in the journal: " + r.error());
       return done(false);
+    }
+    if (next.outputs != config.outputs) {
+      // A webhook spool is locked by whoever has it open, so the old outputs let go
+      // before the new ones open; everything they accepted is durable after flush().
+      maybe_checkpoint(true);
+      if (outputs) outputs->flush();
+      outputs.reset();
+      std::vector<core::Diagnostic> diags;
+      auto o = Outputs::open(next.outputs, log, diags);
+      log_diagnostics(log, diags);
+      if (!o) {
+        log.error("reload rejected: outputs: " + o.error() + "; reopening the previous outputs");
+        std::vector<core::Diagnostic> ignored;
+        if (auto back = Outputs::open(config.outputs, log, ignored)) outputs = std::move(*back);
+        else log.error("the previous outputs cannot be reopened either (" + back.error() +
+                       "); detections are held until a reload with working outputs");
+        return done(false);
+      }
+      outputs = std::move(*o);
     }
     // Commit: from here on nothing fails back to the old set.
     maybe_checkpoint(true);
@@ -483,7 +486,6 @@ struct Daemon::Impl {
     retired_stats.suppressed += pipeline->correlator().stats().suppressed;
     retired_stats.late_entries += pipeline->correlator().stats().late_entries;
     pipeline = std::move(*p);
-    if (next_outputs) outputs = std::move(next_outputs);
     if (!same_journal) {
       committable.reset();
       written.reset();
@@ -579,13 +581,30 @@ struct Daemon::Impl {
     m.counter("jcorr_checkpoint_writes_total", "Checkpoint writes.", static_cast<double>(checkpoint_writes));
     m.counter("jcorr_checkpoint_failures_total", "Checkpoint writes that failed (or whose flush failed).",
               static_cast<double>(checkpoint_failures));
-    const auto oc = outputs->counters();
+    const auto oc = outputs ? outputs->counters() : Outputs::Counters{};
     m.gauge("jcorr_sink_queue_depth", "Detections refused by an output and held for retry.",
             static_cast<double>(pending.size()));
     m.gauge("jcorr_spool_depth", "Detections waiting in webhook spools.", static_cast<double>(oc.spool_depth));
     m.counter("jcorr_delivery_failures_total", "Failed output writes and webhook delivery attempts.",
               static_cast<double>(oc.write_failures + oc.delivery_failures));
     m.counter("jcorr_deliveries_dead_lettered_total", "Webhook deliveries given up.", static_cast<double>(oc.dead_lettered));
+    if (outputs && !outputs->webhooks().empty()) {
+      const auto hooks = outputs->webhooks();
+      auto series = [&](const char* name, const char* type, const char* help, auto field) {
+        m.family(name, type, help);
+        for (const auto& w : hooks) m.sample(name, static_cast<double>(field(w)), {{"webhook", w.name}});
+      };
+      series("jcorr_webhook_delivered_total", "counter", "Detections a webhook delivered (2xx).",
+             [](const sinks::WebhookMetrics& w) { return w.delivered; });
+      series("jcorr_webhook_retried_total", "counter", "Webhook attempts that failed and are retried.",
+             [](const sinks::WebhookMetrics& w) { return w.retried; });
+      series("jcorr_webhook_dead_lettered_total", "counter", "Webhook deliveries given up (dead-letter/).",
+             [](const sinks::WebhookMetrics& w) { return w.dead_lettered; });
+      series("jcorr_webhook_spool_files", "gauge", "Detections waiting in a webhook's spool.",
+             [](const sinks::WebhookMetrics& w) { return w.spool_files; });
+      series("jcorr_webhook_refused_total", "counter", "Detections a webhook's spool refused (full or unwritable).",
+             [](const sinks::WebhookMetrics& w) { return w.spool_full_rejections + w.spool_errors; });
+    }
     m.counter("jcorr_journal_wakeups_total", "Wake-ups of the journal descriptor.",
               static_cast<double>(pipeline->follower().wakeups()));
     m.counter("jcorr_journal_invalidations_total", "Journal files added or removed while following.",
@@ -632,7 +651,7 @@ int Daemon::run(bool check_only, std::optional<LogLevel> level) {
   I.steps.add("checkpoint", [&] { return I.step_checkpoint(); });
   I.steps.add("rules", [&] { return I.step_rules(); });
   I.steps.add("outputs", [&] { return I.step_outputs(); }, [&] {
-    if (I.outputs) (void)I.outputs->flush();
+    if (I.outputs) I.outputs->flush();
     I.outputs.reset();
   });
   I.steps.add("journal", [&] { return I.step_journal(); }, [&] { I.pipeline.reset(); });

@@ -9,58 +9,22 @@
 #include <cstring>
 
 #include "jcorr/daemon/logger.h"
+#include "jcorr/sinks/json_lines_sink.h"
+#include "jcorr/sinks/webhook_set.h"
 
 namespace jcorr::daemon {
 
-namespace {
-
-// A JSON-lines stream: stdout (not owned) or a file opened for appending (owned).
-class JsonLinesStream {
- public:
-  JsonLinesStream(std::FILE* f, bool owned, std::string name) : f_(f), owned_(owned), name_(std::move(name)) {}
-  ~JsonLinesStream() {
-    if (owned_) std::fclose(f_);
-  }
-  JsonLinesStream(const JsonLinesStream&) = delete;
-  JsonLinesStream& operator=(const JsonLinesStream&) = delete;
-
-  bool write(const std::string& line) {
-    if (std::fwrite(line.data(), 1, line.size(), f_) != line.size()) {
-      ++failures_;
-      return false;
-    }
-    return true;
-  }
-
-  bool flush() {
-    bool ok = std::fflush(f_) == 0;
-    if (owned_ && ok) ok = ::fsync(::fileno(f_)) == 0;
-    if (!ok) ++failures_;
-    return ok;
-  }
-
-  const std::string& name() const { return name_; }
-  std::uint64_t failures() const { return failures_; }
-
- private:
-  std::FILE* f_;
-  bool owned_;
-  std::string name_;
-  std::uint64_t failures_ = 0;
-};
-
-}  // namespace
-
 struct Outputs::Impl {
   const Logger* log = nullptr;
-  std::vector<std::unique_ptr<JsonLinesStream>> streams;
+  std::vector<std::pair<std::string, std::unique_ptr<sinks::Sink>>> sinks;  // name, sink
+  std::vector<const sinks::JsonLinesSink*> streams;
+  const sinks::WebhookSet* webhooks = nullptr;
   Counters counters;
-  std::uint64_t reported_failures = 0;
 };
 
 Outputs::Outputs(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Outputs::~Outputs() {
-  if (impl_) (void)flush();
+  if (impl_) flush();
 }
 
 std::expected<std::uint64_t, std::string> repair_json_lines_tail(const std::string& path) {
@@ -107,37 +71,46 @@ std::expected<std::uint64_t, std::string> repair_json_lines_tail(const std::stri
 
 std::expected<std::unique_ptr<Outputs>, std::string> Outputs::open(const OutputsConfig& config, const Logger& log,
                                                                    std::vector<core::Diagnostic>& diagnostics) {
-  (void)diagnostics;
   auto impl = std::make_unique<Impl>();
   impl->log = &log;
-  if (config.stdout_lines) impl->streams.push_back(std::make_unique<JsonLinesStream>(stdout, false, "stdout"));
+  if (config.stdout_lines) {
+    auto s = std::make_unique<sinks::JsonLinesSink>(stdout);
+    impl->streams.push_back(s.get());
+    impl->sinks.emplace_back("stdout", std::move(s));
+  }
   if (!config.file.empty()) {
     auto cut = repair_json_lines_tail(config.file);
     if (!cut) return std::unexpected(cut.error());
     if (*cut > 0)
       log.warning(config.file + ": cut a partial last line of " + std::to_string(*cut) +
                   " bytes left by an earlier crash (its detection is emitted again)");
-    const int fd = ::open(config.file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-    if (fd < 0) return std::unexpected(config.file + ": " + std::strerror(errno));
-    std::FILE* f = ::fdopen(fd, "a");
-    if (f == nullptr) {
-      ::close(fd);
-      return std::unexpected(config.file + ": " + std::strerror(errno));
-    }
-    impl->streams.push_back(std::make_unique<JsonLinesStream>(f, true, config.file));
+    auto s = sinks::JsonLinesSink::open_file(config.file);
+    if (!s) return std::unexpected(s.error());
+    impl->streams.push_back(s->get());
+    impl->sinks.emplace_back(config.file, std::move(*s));
   }
-  if (!config.webhooks.empty())
-    return std::unexpected("webhook outputs are not available in this build yet (" + config.webhooks + ")");
+  if (!config.webhooks.empty()) {
+    sinks::WebhookSinkOptions options;
+    options.log = [&log](std::string_view line) { log.warning(std::string(line)); };
+    auto opened = sinks::WebhookSet::open(config.webhooks, options);
+    diagnostics.insert(diagnostics.end(), opened.diagnostics.begin(), opened.diagnostics.end());
+    if (!opened.set)
+      return std::unexpected(config.webhooks + ": " +
+                             (opened.error.empty() ? std::string("the webhook configuration has errors") : opened.error));
+    impl->webhooks = opened.set.get();
+    log.info(config.webhooks + ": " + std::to_string(opened.set->size()) + " webhook(s)");
+    impl->sinks.emplace_back("webhooks", std::move(opened.set));
+  }
   return std::unique_ptr<Outputs>(new Outputs(std::move(impl)));
 }
 
 bool Outputs::handle(const core::Detection& d) {
-  const std::string line = core::to_json_line(d);
   bool all = true;
-  for (auto& s : impl_->streams) {
-    if (!s->write(line)) {
+  for (auto& [name, sink] : impl_->sinks) {
+    if (!sink->handle(d)) {
       all = false;
-      impl_->log->error(s->name() + ": writing a detection failed: " + std::strerror(errno));
+      // The webhook sinks log their own refusals (spool full or unwritable).
+      if (name != "webhooks") impl_->log->error(name + ": writing detection " + d.id + " failed");
     }
   }
   if (all) ++impl_->counters.accepted;
@@ -145,21 +118,23 @@ bool Outputs::handle(const core::Detection& d) {
   return all;
 }
 
-bool Outputs::flush() {
-  bool ok = true;
-  for (auto& s : impl_->streams) {
-    if (!s->flush()) {
-      ok = false;
-      impl_->log->error(s->name() + ": flush failed: " + std::strerror(errno));
-    }
-  }
-  return ok;
+void Outputs::flush() {
+  for (auto& [name, sink] : impl_->sinks) sink->flush();
 }
 
 Outputs::Counters Outputs::counters() const {
   Counters c = impl_->counters;
-  for (const auto& s : impl_->streams) c.write_failures += s->failures();
+  for (const auto* s : impl_->streams) c.write_failures += s->failed();
+  for (const auto& m : webhooks()) {
+    c.spool_depth += m.spool_files;
+    c.delivery_failures += m.retried + m.dead_lettered;
+    c.dead_lettered += m.dead_lettered;
+  }
   return c;
+}
+
+std::vector<sinks::WebhookMetrics> Outputs::webhooks() const {
+  return impl_->webhooks ? impl_->webhooks->metrics() : std::vector<sinks::WebhookMetrics>{};
 }
 
 }  // namespace jcorr::daemon

@@ -7,6 +7,7 @@
 // daemon's own (docs/daemon.md).
 #pragma once
 
+#include <atomic>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,14 +25,14 @@ class Logger {
   Logger();
 
   // Messages less severe than level are dropped.
-  void set_level(LogLevel level) { level_ = level; }
-  LogLevel level() const { return level_; }
+  void set_level(LogLevel level) { level_.store(level, std::memory_order_relaxed); }
+  LogLevel level() const { return level_.load(std::memory_order_relaxed); }
 
   // True when messages at level are written.
-  bool enabled(LogLevel level) const { return level <= level_; }
+  bool enabled(LogLevel level) const { return level <= this->level(); }
 
   // Writes one line (control characters in message are escaped, so a line stays one
-  // line). Never throws.
+  // line). Never throws. Thread-safe: webhook sender threads log through it too.
   void log(LogLevel level, std::string_view message) const;
 
   void error(std::string_view m) const { log(LogLevel::kError, m); }
@@ -41,7 +42,7 @@ class Logger {
   void debug(std::string_view m) const { log(LogLevel::kDebug, m); }
 
  private:
-  LogLevel level_ = LogLevel::kInfo;
+  std::atomic<LogLevel> level_{LogLevel::kInfo};
   bool journal_stream_ = false;
 };
 

@@ -1,11 +1,12 @@
-// Where the daemon's detections go: standard output and a file as JSON lines (one
-// canonical detection per line) and, when configured, webhooks. One object owns every
-// sink of a configuration, so the daemon sees a single "accepted or not".
+// Where the daemon's detections go: the sinks of one configuration (sinks/sink.h) held
+// together, so the daemon sees a single "accepted or not": standard output and a file as
+// JSON lines (sinks::JsonLinesSink) and the webhooks of a webhook configuration file
+// (sinks::WebhookSet, durable spools with their own sender threads).
 //
 // A JSON-lines file is opened for appending; a line that a crash left half-written at
 // its end is cut off first, so every line in the file is a whole detection. flush()
-// makes what was accepted durable (fflush, and fsync for a file): the daemon calls it
-// before every checkpoint.
+// makes what was accepted durable (fflush, and fsync for a file; a webhook spool is
+// durable on acceptance): the daemon calls it before every checkpoint.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +18,7 @@
 #include "jcorr/core/detection.h"
 #include "jcorr/core/diagnostic.h"
 #include "jcorr/daemon/config.h"
+#include "jcorr/sinks/webhook_sink.h"
 
 namespace jcorr::daemon {
 
@@ -25,16 +27,16 @@ class Logger;
 class Outputs {
  public:
   struct Counters {
-    std::uint64_t accepted = 0;       // detections every sink accepted
-    std::uint64_t refused = 0;        // handle() calls some sink refused
-    std::uint64_t write_failures = 0;  // failed writes of the JSON-lines sinks
-    std::uint64_t spool_depth = 0;    // detections waiting in webhook spools
-    std::uint64_t delivery_failures = 0;  // failed webhook attempts
-    std::uint64_t dead_lettered = 0;  // webhook deliveries given up
+    std::uint64_t accepted = 0;           // detections every sink accepted
+    std::uint64_t refused = 0;            // handle() calls some sink refused
+    std::uint64_t write_failures = 0;     // failed writes of the JSON-lines sinks
+    std::uint64_t spool_depth = 0;        // detections waiting in webhook spools
+    std::uint64_t delivery_failures = 0;  // failed webhook attempts (retried or dead-lettered)
+    std::uint64_t dead_lettered = 0;      // webhook deliveries given up
   };
 
-  // Opens every configured output. Configuration problems of the webhook file come
-  // back in diagnostics; an output that cannot be opened is an error.
+  // Opens every configured output. Problems in the webhook configuration come back in
+  // diagnostics (and make this fail); an output that cannot be opened is an error.
   static std::expected<std::unique_ptr<Outputs>, std::string> open(const OutputsConfig& config, const Logger& log,
                                                                    std::vector<core::Diagnostic>& diagnostics);
   ~Outputs();
@@ -42,13 +44,16 @@ class Outputs {
   Outputs& operator=(const Outputs&) = delete;
 
   // Offers d to every sink. True when all durably accepted it (after the next flush for
-  // streams); false when one refused, which that sink logged and counted.
+  // streams); false when one refused, which is logged and counted.
   bool handle(const core::Detection& d);
 
-  // Makes everything accepted so far durable. False when a sink could not (logged).
-  bool flush();
+  // Makes everything accepted so far durable.
+  void flush();
 
   Counters counters() const;
+
+  // Each webhook's counters, in configuration order.
+  std::vector<sinks::WebhookMetrics> webhooks() const;
 
  private:
   struct Impl;

@@ -16,7 +16,12 @@ struct LiveDaemon {
   std::uint16_t port = 0;
   std::uint64_t last_time = 0;
 
-  explicit LiveDaemon(const std::string& extra_config = "") {
+  // extra_config: more configuration keys (",\n  \"key\": value"); outputs: the
+  // "outputs" object; files: written into the directory before the daemon starts.
+  explicit LiveDaemon(const std::string& extra_config = "",
+                      const std::string& outputs = R"({"file": "detections.jsonl"})",
+                      const std::vector<std::pair<std::string, std::string>>& files = {}) {
+    for (const auto& [name, text] : files) spit(dir + "/" + name, text);
     REQUIRE(::mkdir((dir + "/journal").c_str(), 0755) == 0);
     REQUIRE(::mkdir((dir + "/rules").c_str(), 0755) == 0);
     spit(dir + "/rules/marker-rules.json",
@@ -26,7 +31,7 @@ struct LiveDaemon {
   "follow": {"directory": "journal"},
   "state_directory": "state",
   "start_at": "head",
-  "outputs": {"file": "detections.jsonl"},
+  "outputs": )" + outputs + R"(,
   "metrics": {"listen": "127.0.0.1:0"},
   "watermark": {"wall_clock": true, "wall_clock_delay": "1s"},
   "log_level": "info")" + extra_config + R"(
