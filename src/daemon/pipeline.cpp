@@ -29,7 +29,15 @@ core::Micros rewind_for(const core::RuleSet& rules, core::Micros lateness) {
   // Detection feeds form no cycles (the loader refuses them), so the recursion ends.
   std::function<core::Micros(const core::Rule&)> reach = [&](const core::Rule& r) -> core::Micros {
     if (auto it = memo.find(&r); it != memo.end()) return it->second;
-    core::Micros own = r.max_window + (r.suppress ? r.suppress->duration : 0);
+    // Rule::max_window is the larger of the window and the suppression time; state can
+    // reach back by their sum (a suppression starts when a window ends), so the window
+    // is taken apart again here as the loader computes it.
+    core::Micros window = r.correlate.within.value_or(0);
+    core::Micros gaps = 0;
+    for (const auto& st : r.correlate.steps) gaps += st.within.value_or(0);
+    window = std::max(window, gaps);
+    if (!r.suppress) window = std::max(window, r.max_window);
+    const core::Micros own = window + (r.suppress ? r.suppress->duration : 0);
     core::Micros feeds = 0;
     for (const auto& id : r.consumes_rules)
       if (const core::Rule* producer = rules.find(id)) feeds = std::max(feeds, reach(*producer));
