@@ -33,16 +33,20 @@ TEST_CASE("daemon: appended entries become detections within a second or two", "
   for (int i = 0; i < 5; ++i) {
     const std::string key = "k" + std::to_string(i);
     d.append({{"MESSAGE", "jcorr-test A"}, {"KEY", key}});
-    d.append({{"MESSAGE", "jcorr-test B"}, {"KEY", key}});
+    // From the start of the append that completes the pair (a systemd-journal-remote
+    // run, itself some milliseconds) to the detection in the output file.
     const double t0 = steady_seconds();
+    d.append({{"MESSAGE", "jcorr-test B"}, {"KEY", key}});
+    const double appended = steady_seconds();
     const auto det = d.wait_detection("test-pair", "pair " + key, 5);
     INFO(d.process.log());
     REQUIRE(det.has_value());
     const double took = steady_seconds() - t0;
     worst = std::max(worst, took);
-    all += " " + std::to_string(static_cast<int>(took * 1000));
+    all += " " + std::to_string(static_cast<int>(took * 1000)) + " (append " +
+           std::to_string(static_cast<int>((appended - t0) * 1000)) + ")";
   }
-  std::printf("daemon: append -> detection in the output file (ms):%s\n", all.c_str());
+  std::printf("daemon: append -> detection in the output file, ms:%s\n", all.c_str());
   CHECK(worst < 2.0);
 }
 
