@@ -7,6 +7,7 @@
 
 #include "jcorr/app/commands.h"
 #include "jcorr/app/exit_codes.h"
+#include "jcorr/baseline/baseline_command.h"
 #include "jcorr/daemon/run_command.h"
 
 namespace {
@@ -20,6 +21,8 @@ Commands:
             journalctl -o export, journalctl -o json, or - for stdin)
   explain   show how one rule sees the inputs: matches, partial matches, why each ended
   rules     check rule files (every problem at once) or run the tests rules carry
+  baseline  inventory timers and their services from the unit files (scan), and
+            report new, changed and removed ones with their risky properties (diff)
   run       the resident daemon: follow the journal, reload on SIGHUP (--config FILE)
   version   print the version
 
@@ -29,6 +32,7 @@ Examples:
   jcorr replay --rules /usr/share/jcorr/rules /var/log/journal/
   journalctl -o export --since today | jcorr replay -
   jcorr rules check rules/
+  jcorr baseline scan > baseline.json && jcorr baseline diff baseline.json
   jcorr explain --rule t1053-006-system-timer-ssh-sudo host.export
 
 Exit codes: 0 done, 1 detections (with --exit-code), 2 usage error, 3 rule errors,
@@ -50,6 +54,7 @@ int main(int argc, char** argv) {
     if (command == "explain") return jcorr::app::explain_command(args);
     if (command == "rules") return jcorr::app::rules_command(args);
     if (command == "run") return jcorr::daemon::run_command(args);
+    if (command == "baseline") return jcorr::baseline::baseline_command(args);
     if (command == "version" || command == "--version") {
       std::cout << "jcorr " JCORR_VERSION "\n";
       return jcorr::app::kExitOk;
