@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 #include "sources/input_buffer.h"
@@ -85,6 +86,26 @@ struct ExportReader::Impl {
       if (!in.fill(e, std::min(target, e + detail::InputBuffer::kDefaultChunk)) && in.end() < target) return false;
     }
     return true;
+  }
+
+  // Drops the line starting at `from` without keeping its bytes. Returns the offset of
+  // the '\n' that ends it (nullopt when the input ends first); has_eq says whether the
+  // line held a '=' (a text field) or not (as a binary header, it is invalid).
+  std::optional<std::uint64_t> skip_line(std::uint64_t from, bool& has_eq) {
+    has_eq = false;
+    std::uint64_t scan = std::max(from, in.begin());
+    for (;;) {
+      const std::uint64_t e = in.end();
+      if (scan < e) {
+        const char* p = in.at(scan);
+        const auto* hit = static_cast<const char*>(std::memchr(p, '\n', e - scan));
+        const auto len = hit ? static_cast<std::size_t>(hit - p) : static_cast<std::size_t>(e - scan);
+        has_eq = has_eq || std::memchr(p, '=', len) != nullptr;
+        if (hit) return scan + len;
+        scan = e;
+      }
+      if (!in.fill(e, e + 1)) return std::nullopt;
+    }
   }
 
   // Skips the rest of a broken entry: resumes after the next blank line at or after
@@ -225,7 +246,19 @@ struct ExportReader::Impl {
           start_discarding(too_big());
           continue;  // retry the line, now keeping only the line itself
         }
-        return resync(ls);  // a single line longer than the whole entry cap
+        // A single line longer than the whole entry cap: drop it byte for byte up to its
+        // newline and go on through the entry's fields, binary values included, so that
+        // the entry ends where it ends when read in place. Searching for the next blank
+        // line instead could stop inside a later binary value and parse its bytes.
+        bool has_eq = false;
+        const auto line_end = skip_line(ls, has_eq);
+        if (!line_end) {
+          pos = in.end();
+          return Outcome::kEnd;
+        }
+        if (!has_eq) return resync(*line_end);  // as when read in place: not a binary header
+        pos = *line_end + 1;
+        continue;
       }
       if (st == LineStatus::kEof) {
         if (ls == in.end()) return finish_entry(out, ls);  // ended after a whole line, no blank line

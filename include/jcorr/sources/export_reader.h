@@ -21,9 +21,10 @@
 //   a text value that is not UTF-8 is reported and kept as bytes (checked on projected
 //   fields only); a value over max_field_size is truncated (reported once per input).
 // - Entries larger than max_entry_size or with more than max_fields_per_entry fields are
-//   reported and skipped. On a stream, such an entry is skipped without being buffered;
-//   a binary value whose plausible length exceeds max_entry_size is discarded byte for
-//   byte (never searched for entry boundaries, so a huge value cannot smuggle entries in).
+//   reported and skipped. On a stream, such an entry is skipped without being buffered:
+//   a text line or a binary value longer than max_entry_size is discarded byte for byte
+//   and the entry's framing is still followed to its end (never searched for entry
+//   boundaries, so a huge value cannot smuggle entries in), as when read in place.
 #pragma once
 
 #include <memory>
