@@ -23,6 +23,60 @@ bool parse_number(std::string_view v, double& out) {
   return ec == std::errc{} && p == v.data() + v.size();
 }
 
+// Length of the well-formed UTF-8 sequence starting at s[i] (no overlong forms,
+// surrogates or code points above U+10FFFF), or 0.
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  const unsigned c = b(0);
+  if (c < 0x80) return 1;
+  std::size_t n = 0;
+  unsigned lo = 0x80, hi = 0xbf;  // the range of the second byte
+  if (c >= 0xc2 && c <= 0xdf) {
+    n = 2;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    n = 3;
+    if (c == 0xe0) lo = 0xa0;  // overlong
+    if (c == 0xed) hi = 0x9f;  // surrogates
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    n = 4;
+    if (c == 0xf0) lo = 0x90;  // overlong
+    if (c == 0xf4) hi = 0x8f;  // above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (i + n > s.size() || b(1) < lo || b(1) > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k)
+    if ((b(k) & 0xc0) != 0x80) return 0;
+  return n;
+}
+
+// RE2 reads text as UTF-8: ".", \S and negated classes never match a byte that is not
+// part of well-formed UTF-8, so one such byte would hide a whole log line from a pattern
+// like "COMMAND=(.*)$" (a sudo command with one stray byte in an argument would go
+// unseen). Such a value is matched with each ill-formed byte replaced by U+FFFD, which
+// what the pattern captures then carries in the byte's place.
+std::string_view well_formed(std::string_view v, std::string& scratch) {
+  std::size_t i = 0;
+  while (i < v.size()) {
+    const std::size_t n = utf8_sequence(v, i);
+    if (n == 0) break;
+    i += n;
+  }
+  if (i == v.size()) return v;
+  scratch.assign(v.substr(0, i));
+  while (i < v.size()) {
+    const std::size_t n = utf8_sequence(v, i);
+    if (n == 0) {
+      scratch += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      scratch.append(v.substr(i, n));
+      i += n;
+    }
+  }
+  return scratch;
+}
+
 bool test_value(const ValueTest& t, std::string_view v, Captures* caps, std::size_t limit) {
   using Op = ValueTest::Op;
   switch (t.op) {
@@ -38,7 +92,9 @@ bool test_value(const ValueTest& t, std::string_view v, Captures* caps, std::siz
       return std::any_of(t.strings.begin(), t.strings.end(),
                          [&](const std::string& s) { return v.find(s) != std::string_view::npos; });
     case Op::kRegex: {
-      const re2::StringPiece text(v.data(), v.size());
+      std::string scratch;
+      const std::string_view u = well_formed(v, scratch);
+      const re2::StringPiece text(u.data(), u.size());
       if (t.regex_captures.empty() || !caps) return t.regex->Match(text, 0, text.size(), RE2::UNANCHORED, nullptr, 0);
       const int n = t.regex->NumberOfCapturingGroups() + 1;
       re2::StringPiece groups[32];
