@@ -70,6 +70,7 @@ struct Partial {
   Micros deadline = kNever;
   bool waiting_absent = false;  // stage is a trailing absent step: fire at the deadline
   std::vector<Member> members;
+  std::uint32_t dropped = 0;    // absorbed members forgotten past max_members_per_partial
 };
 
 struct Group {
@@ -467,6 +468,7 @@ struct Correlator::Impl {
       }
       d.evidence.push_back(*p.members[i].evidence);
     }
+    d.evidence_omitted += p.dropped;  // members the partial match itself no longer keeps
     ++stats.detections;
     ++stats.detections_by_rule[st.index];
     trace(TraceKind::kCompleted, st, "", p.serial, time, "", "detection " + d.id);
@@ -658,6 +660,7 @@ struct Correlator::Impl {
           const Step& sp = c.steps[static_cast<std::size_t>(s)];
           p.members.push_back(Member{s, m.event, t, evidence_for(sp.name), m.captures, std::string(e.machine_id()),
                                      std::string(e.hostname())});
+          cap_members(p, s, sp.repeat_min);
           p.last = t;
           trace(TraceKind::kAbsorbed, st, sp.name, p.serial, t, e.cursor);
           after_advance(st, key, g, i, t, e.entry_id(), out);
@@ -666,6 +669,24 @@ struct Correlator::Impl {
     }
     // 3. start a new partial match when the entry matches a first step.
     start_sequence(st, e, m, key, parts, evidence_for, out);
+  }
+
+  // An "N+" step absorbs every further match until the next step comes. Kept whole, a
+  // session repeating it a million times would hold a million members, and building the
+  // detection's values from them is quadratic (an hour's stall for a million distinct
+  // sudo commands). Past max_members_per_partial the oldest absorbed member of the step
+  // goes; its first `keep_first` runs stay (later steps were joined against them). The
+  // loss is counted and shown as omitted evidence.
+  void cap_members(Partial& p, int step, std::uint32_t keep_first) {
+    if (p.members.size() <= std::max<std::size_t>(options.max_members_per_partial, 1)) return;
+    std::uint32_t runs = 0;
+    for (auto it = p.members.begin(); it != p.members.end(); ++it) {
+      if (it->step != step || ++runs <= keep_first) continue;
+      p.members.erase(it);
+      ++p.dropped;
+      ++stats.members_dropped;
+      return;
+    }
   }
 
   // Handles a PM that just took an entry: completes, waits for an absence, or reschedules.
