@@ -155,7 +155,7 @@ struct Correlator::Impl {
     return key;
   }
 
-  std::shared_ptr<const Evidence> make_evidence(const RuleState& st, const Event& e, int event, const std::string& step) const {
+  std::shared_ptr<const Evidence> make_evidence(const RuleState& st, const Event& e, int event, const std::string& step) {
     auto ev = std::make_shared<Evidence>();
     const EventDef& def = st.rule->events[static_cast<std::size_t>(event)];
     ev->step = step;
@@ -163,9 +163,13 @@ struct Correlator::Impl {
     ev->cursor = e.cursor;
     ev->entry_id = e.entry_id();
     ev->realtime_us = static_cast<std::int64_t>(e.realtime_us);
-    if (auto msg = e.get(kMessageField)) ev->message = std::string(msg->substr(0, options.capture_limit));
+    auto cut = [&](std::string_view v) {
+      if (v.size() > options.capture_limit) ++stats.truncated;
+      return std::string(v.substr(0, options.capture_limit));
+    };
+    if (auto msg = e.get(kMessageField)) ev->message = cut(*msg);
     for (FieldId f : def.evidence_fields)
-      if (auto v = e.get(f)) ev->fields.emplace(std::string(rules.schema.name(f)), std::string(v->substr(0, options.capture_limit)));
+      if (auto v = e.get(f)) ev->fields.emplace(std::string(rules.schema.name(f)), cut(*v));
     return ev;
   }
 
@@ -963,6 +967,7 @@ struct Correlator::Impl {
   void process_matches(const Event& e, const std::vector<EventMatch>& ms, std::vector<Detection>& out) {
     for (const auto& m : ms) {
       RuleState& st = states[m.rule];
+      stats.truncated += m.captures.truncated;
       trace(TraceKind::kMatched, st, st.rule->events[static_cast<std::size_t>(m.event)].name, 0,
             static_cast<Micros>(e.realtime_us), e.cursor);
       if (st.rule->correlate.kind == Correlation::Kind::kSequence) sequence_event(st, e, m, out);

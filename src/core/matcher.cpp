@@ -8,9 +8,12 @@
 namespace jcorr::core {
 
 void Captures::set(std::string_view name, std::string_view value, std::size_t limit) {
-  if (value.size() > limit) value = value.substr(0, limit);
   for (auto& [n, v] : items)
     if (n == name) return;  // first capture of a name wins
+  if (value.size() > limit) {
+    value = value.substr(0, limit);
+    ++truncated;
+  }
   items.emplace_back(name, std::string(value));
 }
 

@@ -78,6 +78,7 @@ struct CorrelatorStats {
   std::uint64_t allowlisted = 0;
   std::uint64_t history_dropped = 0;
   std::uint64_t members_dropped = 0;  // absorbed entries forgotten past max_members_per_partial
+  std::uint64_t truncated = 0;        // captured values and evidence fields cut to capture_limit
   std::uint64_t late_entries = 0;  // entries older than the watermark when they arrived
   std::vector<std::uint64_t> detections_by_rule;  // indexed like RuleSet::rules
 };

@@ -25,6 +25,7 @@ namespace jcorr::core {
 // the configured capture limit.
 struct Captures {
   std::vector<std::pair<std::string_view, std::string>> items;
+  std::uint32_t truncated = 0;  // values set() cut to the limit
   const std::string* find(std::string_view name) const {
     for (const auto& [n, v] : items)
       if (n == name) return &v;
