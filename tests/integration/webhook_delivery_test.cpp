@@ -61,6 +61,24 @@ TEST_CASE("webhook: delivers each detection once, signed, with the documented he
   CHECK(m.retried == 0);
 }
 
+TEST_CASE("webhook: a keep-alive connection the receiver closed is replaced without a failure", "[webhook]") {
+  TempDir t;
+  Receiver rx(t.path, {"--close-silently"});
+  LogCapture log;
+  auto sink = open_sink(make_config("http://127.0.0.1:" + std::to_string(rx.port()) + "/", t.path + "/spool"), log);
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(sink->handle(detection(i)));
+    REQUIRE(sink->wait_idle(10s));
+    std::this_thread::sleep_for(100ms);  // the receiver's close reaches us while idle
+  }
+  INFO(log.all());
+  CHECK(rx.delivered_ids().size() == 3);
+  CHECK(sink->metrics().retried == 0);
+  std::set<int> ports;
+  for (const auto& r : rx.requests()) ports.insert(r["client_port"].get<int>());
+  CHECK(ports.size() == 3);
+}
+
 TEST_CASE("webhook: a receiver that is down, then up, gets every detection", "[webhook]") {
   TempDir t;
   const std::uint16_t port = free_port();
@@ -207,14 +225,19 @@ TEST_CASE("webhook: a stalled receiver does not stall handle()", "[webhook]") {
   const auto [total, worst, stop] = measure(spool_base.path + "/spool", 1000);
   std::fprintf(stderr, "webhook stall test: 1000 handle() on %s took %.1f ms (slowest call %.2f ms); stop %.1f ms\n",
                shm ? "tmpfs" : "disk", total, worst, stop);
-  CHECK(total < 1000.0);
-  CHECK(worst < 500.0);  // no call waits for the receiver (timeout 1 s, stall 30 s)
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr double kBudget = 3000.0;  // the sanitizer build runs this about 8x slower
+#else
+  constexpr double kBudget = 1000.0;
+#endif
+  CHECK(total < kBudget);
+  CHECK(worst < 900.0);  // no call waits for the receiver (timeout 1 s, stall 30 s)
   // On disk each handle() pays two fsyncs (2-10 ms on the CI machine's virtual disk),
   // so fewer detections keep the test short; the point is that none waits for the receiver.
   const auto [disk_total, disk_worst, disk_stop] = measure(t.path + "/spool", 200);
   std::fprintf(stderr, "webhook stall test: 200 handle() on disk took %.1f ms (slowest call %.2f ms); stop %.1f ms\n",
                disk_total, disk_worst, disk_stop);
-  CHECK(disk_worst < 500.0);
+  CHECK(disk_worst < 900.0);
 }
 
 TEST_CASE("webhook: a full spool refuses loudly and counts", "[webhook]") {

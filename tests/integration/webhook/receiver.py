@@ -40,6 +40,8 @@ def main() -> int:
     ap.add_argument("--retry-after", default=None, help="Retry-After on 429 and 503 answers")
     ap.add_argument("--body", default="", help="body of non-2xx answers")
     ap.add_argument("--delay", type=float, default=0.0, help="seconds to stall before answering")
+    ap.add_argument("--close-silently", action="store_true",
+                    help="close each connection after answering, without Connection: close")
     ap.add_argument("--secret-file", default=None)
     ap.add_argument("--tls-cert", default=None)
     ap.add_argument("--tls-key", default=None)
@@ -95,6 +97,8 @@ def main() -> int:
             self.send_header("Content-Length", str(len(reply)))
             self.end_headers()
             self.wfile.write(reply)
+            if args.close_silently:  # as a server whose keep-alive idle timeout ran out
+                self.close_connection = True
 
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
