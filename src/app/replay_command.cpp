@@ -210,7 +210,11 @@ class StderrTracer final : public core::Tracer {
     if (e.rule != rule_) return;
     std::string line = core::format_time_utc(e.time).substr(0, 23) + "  " + std::string(core::to_string(e.kind));
     line.append(line.size() < 38 ? 38 - line.size() : 1, ' ');
-    if (e.partial) line += "#" + std::to_string(e.partial) + " ";
+    if (e.partial) {  // appended piecewise: GCC 12 -O2 warns (-Wrestrict) on "#" + std::string
+      line += '#';
+      line += std::to_string(e.partial);
+      line += ' ';
+    }
     if (!e.step.empty()) line += e.step + " ";
     if (!e.detail.empty()) line += "(" + e.detail + ") ";
     if (!e.cursor.empty()) line += " " + e.cursor;

@@ -514,8 +514,17 @@ struct Correlator::Impl {
       // Still full of live keys: forget the ones closest to expiry (counted as evictions).
       for (auto& st : states) {
         while (!st.suppressed_until.empty() && total_suppressions >= options.max_suppressions) {
-          auto oldest = std::min_element(st.suppressed_until.begin(), st.suppressed_until.end(),
-                                         [](const auto& a, const auto& b) { return a.second < b.second; });
+          // The first key with the earliest expiry, by value: GCC 12 -O2 warns of a
+          // possible null node (-Wnull-dereference) through min_element + erase(iterator).
+          std::string oldest;
+          Micros earliest = 0;
+          bool found = false;
+          for (const auto& [k, until] : st.suppressed_until)
+            if (!found || until < earliest) {
+              oldest = k;
+              earliest = until;
+              found = true;
+            }
           st.suppressed_until.erase(oldest);
           --total_suppressions;
           ++stats.evicted;
