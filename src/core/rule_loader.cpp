@@ -67,7 +67,10 @@ std::expected<Micros, std::string> parse_duration(std::string_view text) {
     else if (unit == "d") mul = 86400LL * 1000000;
     else if (unit.empty()) return std::unexpected("missing unit after " + std::to_string(n) + " (use ms, s, m, h or d)");
     else return std::unexpected("unknown unit \"" + std::string(unit) + "\" (use ms, s, m, h or d)");
-    if (n > (std::int64_t{1} << 52) / mul) return std::unexpected("duration too large");
+    // Each term and the sum stay under 2^52 µs (about 142 years): many large terms
+    // ("52000d 52000d ...") must not overflow the total.
+    if (n > (std::int64_t{1} << 52) / mul || total > (std::int64_t{1} << 52) - n * mul)
+      return std::unexpected("duration too large");
     total += n * mul;
     any = true;
     i = j;
