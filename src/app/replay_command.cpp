@@ -1,6 +1,7 @@
 // `jcorr replay` and `jcorr explain`: run the engine over exported journals.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -12,7 +13,9 @@
 #include "jcorr/app/render.h"
 #include "jcorr/app/rule_files.h"
 #include "jcorr/core/correlator.h"
+#include "jcorr/core/matcher.h"
 #include "jcorr/sinks/webhook_set.h"
+#include "jcorr/sources/journal_reader.h"
 #include "jcorr/sources/json_writer.h"
 #include "jcorr/sources/source.h"
 
@@ -40,6 +43,9 @@ Options:
       --exit-code        exit 1 when there was at least one detection
       --lateness DUR     allowed lateness of merged inputs (default 0s), e.g. 30s
       --max-partials N   cap on partial matches per rule (default 10000)
+      --no-pushdown      read every entry of .journal inputs (by default, when every
+                         event definition requires an exact FIELD=value, only entries
+                         carrying one of those are read, through the journal's index)
       --no-progress      no progress line on stderr
       --webhook CONFIG   also send the detections to the webhooks in CONFIG (JSON;
                          see docs/webhooks.md): spooled on disk, then delivered
@@ -80,6 +86,7 @@ struct Options {
   bool exit_code = false;
   bool progress = true;
   bool quiet = false;
+  bool pushdown = true;
   std::string explain_rule;
   core::CorrelatorOptions correlator;
   std::string webhook;                           // webhook configuration file
@@ -132,6 +139,8 @@ std::optional<int> parse(const std::vector<std::string>& args, Options& o, const
       o.exit_code = true;
     } else if (a == "--no-progress") {
       o.progress = false;
+    } else if (a == "--no-pushdown") {
+      o.pushdown = false;
     } else if (a == "-q" || a == "--quiet") {
       o.quiet = true;
     } else if (is("", "--lateness")) {
@@ -197,6 +206,71 @@ class Progress {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_ = start_;
 };
+
+// Pushes the rules' exact anchors down into the .journal inputs, so that sd-journal's
+// field index skips the entries that no event definition can match (each definition
+// requires one of its anchor's values). Returns the readers that got matches. When a
+// definition has no anchor every entry must be read; the inputs are named with the
+// rule that forces the full scan.
+std::vector<sources::JournalReader*> push_down(const core::RuleSet& rules,
+                                               const std::vector<std::unique_ptr<sources::Source>>& inputs,
+                                               bool quiet, const char* command) {
+  std::vector<sources::JournalReader*> journals;
+  for (const auto& in : inputs)
+    if (auto* j = dynamic_cast<sources::JournalReader*>(in.get())) journals.push_back(j);
+  if (journals.empty()) return {};
+  const core::Matcher matcher(rules, 1);
+  const auto anchors = matcher.pushdown();
+  if (anchors.empty()) {
+    if (!quiet) {
+      const auto full = matcher.full_scan_events();
+      for (const auto* j : journals) {
+        std::cerr << "jcorr " << command << ": " << j->name() << ": reading every entry (full scan):";
+        for (std::size_t i = 0; i < full.size() && i < 3; ++i)
+          std::cerr << (i ? "," : "") << " event " << full[i].second << " of rule " << full[i].first;
+        if (full.size() > 3) std::cerr << " and " << full.size() - 3 << " more";
+        std::cerr << " has no exact FIELD=value constraint\n";
+      }
+    }
+    return {};
+  }
+  // One disjunction per field with every value any definition anchors on.
+  std::vector<std::pair<std::string, std::vector<std::string>>> by_field;
+  for (const auto& [field, values] : anchors) {
+    auto it = std::find_if(by_field.begin(), by_field.end(), [&](const auto& f) { return f.first == field; });
+    if (it == by_field.end()) it = by_field.insert(by_field.end(), {field, {}});
+    for (const auto& v : values)
+      if (std::find(it->second.begin(), it->second.end(), v) == it->second.end()) it->second.push_back(v);
+  }
+  std::vector<sources::JournalReader*> pushed;
+  for (auto* j : journals) {
+    bool ok = true;
+    for (std::size_t f = 0; f < by_field.size() && ok; ++f) {
+      if (f > 0) ok = j->add_disjunction();
+      for (const auto& v : by_field[f].second)
+        if (ok) ok = j->add_match(by_field[f].first + "=" + v);
+    }
+    if (!ok) {
+      j->flush_matches();  // a rejected match was reported; read everything instead
+      continue;
+    }
+    pushed.push_back(j);
+  }
+  return pushed;
+}
+
+// The realtime of the last entry of the pushed-down journals, read without matches: the
+// clock a full scan would end on (the correlator's end-of-input time), or 0.
+std::uint64_t tail_time(const std::vector<sources::JournalReader*>& journals) {
+  std::uint64_t t = 0;
+  core::Event ev;
+  for (auto* j : journals) {
+    j->flush_matches();
+    if (!j->seek_tail() || !j->previous().value_or(false)) continue;
+    if (j->read_current(ev)) t = std::max(t, ev.realtime_us);
+  }
+  return t;
+}
 
 void print_diagnostics(const std::vector<core::Diagnostic>& ds, bool warnings) {
   for (const auto& d : ds)
@@ -290,6 +364,8 @@ int run(Options& o, const char* command) {
     inputs.push_back(std::move(s));
   }
   if (inputs.empty()) return kExitInput;
+  std::vector<sources::JournalReader*> pushed;
+  if (rules && o.pushdown) pushed = push_down(*rules, inputs, o.quiet, command);
   sources::MergedSource source(std::move(inputs));
 
   const bool json_out = o.output == Options::Out::kJson || (o.output == Options::Out::kAuto && !isatty(STDOUT_FILENO));
@@ -321,10 +397,11 @@ int run(Options& o, const char* command) {
   };
   const auto started = std::chrono::steady_clock::now();
   core::Event ev;
-  std::uint64_t last_time = 0;
+  std::uint64_t last_time = 0, max_time = 0;
   while (source.next(ev)) {
     ++entries;
     last_time = ev.realtime_us;
+    max_time = std::max(max_time, last_time);
     if (o.dump) {
       buffer += sources::to_journal_json(ev, *schema);
       buffer.push_back('\n');
@@ -337,6 +414,17 @@ int run(Options& o, const char* command) {
     correlator->process(ev, out);
     if (!out.empty()) flush_detections();
     progress.update(entries, detections, last_time, source.progress());
+  }
+  if (correlator && !pushed.empty()) {
+    // The skipped entries matched nothing, but a full scan would have moved the clock
+    // to the last one: an entry without fields (which no anchored definition matches)
+    // at that time ends the replay on the same clock.
+    if (const std::uint64_t tail = tail_time(pushed); tail > max_time) {
+      core::Event end;
+      end.realtime_us = tail;
+      correlator->process(end, out);
+      if (!out.empty()) flush_detections();
+    }
   }
   if (correlator) {
     correlator->finish(out);
