@@ -98,6 +98,8 @@ struct RuleState {
   std::unordered_map<std::string, Micros> suppressed_until;
   Micros history_window = 0;  // leading absent step look-back
   std::size_t heap_compacted = 0;  // heap size after the last compaction
+  std::size_t history_live = 0;    // look-back entries remembered, over all groups
+  std::deque<std::pair<Micros, std::string>> history_order;  // (time, group key) of each, oldest first
 };
 
 }  // namespace
@@ -758,11 +760,15 @@ struct Correlator::Impl {
       if (step_has_event(c.steps[0], m.event)) {
         Group& g = group_for(st, key, e, parts);
         g.history.push_back(Member{0, m.event, t, nullptr, m.captures, std::string(e.machine_id()), std::string(e.hostname())});
+        ++st.history_live;
+        st.history_order.emplace_back(t, key);
         if (g.history.size() > options.max_history_per_group) {
           g.history.pop_front();
+          --st.history_live;
           ++stats.history_dropped;
         }
         schedule_history(st, key, t);
+        cap_history(st);  // may erase groups, this one included
       }
       first = 1;
     }
@@ -818,6 +824,33 @@ struct Correlator::Impl {
       it->second.key_parts = parts;
     }
     return it->second;
+  }
+
+  // Look-back entries ("B with no A before it") are kept per group, and there are as many
+  // groups as distinct keys in the window: a million users logging in were remembered a
+  // million times (about a kilobyte each). Past max_history_per_rule the rule forgets
+  // its oldest entry, whichever group holds it, and counts it in history_dropped.
+  void cap_history(RuleState& st) {
+    while (st.history_live > options.max_history_per_rule && !st.history_order.empty()) {
+      auto [time, key] = std::move(st.history_order.front());
+      st.history_order.pop_front();
+      auto git = st.groups.find(key);
+      // Entries leave a group's history only from its front, in the order they came, so
+      // a record whose entry is not at the front any more is one already gone.
+      if (git == st.groups.end() || git->second.history.empty() || git->second.history.front().time != time) continue;
+      git->second.history.pop_front();
+      --st.history_live;
+      ++stats.history_dropped;
+      if (git->second.partials.empty() && git->second.history.empty()) st.groups.erase(git);
+    }
+    // Keep the order log proportional to what is remembered.
+    if (st.history_order.size() > 2 * st.history_live + 1024) {
+      std::vector<std::pair<Micros, std::string>> items;
+      for (const auto& [k, g] : st.groups)
+        for (const auto& h : g.history) items.emplace_back(h.time, k);
+      std::stable_sort(items.begin(), items.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      st.history_order.assign(items.begin(), items.end());
+    }
   }
 
   void schedule_history(RuleState& st, const std::string& key, Micros t) {
@@ -934,8 +967,10 @@ struct Correlator::Impl {
       const std::size_t before = out.size();
       if (item.serial == 0) {
         // History clean-up for a leading absent step: what this deadline was set for.
-        while (!g.history.empty() && (at_end || g.history.front().time + st.history_window <= item.deadline))
+        while (!g.history.empty() && (at_end || g.history.front().time + st.history_window <= item.deadline)) {
           g.history.pop_front();
+          --st.history_live;
+        }
       } else {
         auto it = std::find_if(g.partials.begin(), g.partials.end(), [&](const Partial& p) { return p.serial == item.serial; });
         if (it != g.partials.end() && it->deadline == item.deadline) {

@@ -26,6 +26,7 @@ struct CorrelatorOptions {
   std::size_t max_partials_per_rule = 10000;   // partial matches (and group states) per rule
   std::size_t max_partials_total = 200000;     // across all rules
   std::size_t max_history_per_group = 256;     // remembered entries for "B with no A before it"
+  std::size_t max_history_per_rule = 100000;   // the same, over all groups of one rule
   std::size_t max_members_per_partial = 256;   // entries one partial match keeps ("N+" steps absorb more)
   std::size_t max_suppressions = 100000;       // live suppression keys across all rules
   Micros allowed_lateness = 0;                 // watermark = max event time - this
@@ -76,7 +77,7 @@ struct CorrelatorStats {
   std::uint64_t expired = 0;
   std::uint64_t suppressed = 0;
   std::uint64_t allowlisted = 0;
-  std::uint64_t history_dropped = 0;
+  std::uint64_t history_dropped = 0;  // look-back entries forgotten past either history cap
   std::uint64_t members_dropped = 0;  // absorbed entries forgotten past max_members_per_partial
   std::uint64_t truncated = 0;        // captured values and evidence fields cut to capture_limit
   std::uint64_t late_entries = 0;  // entries older than the watermark when they arrived

@@ -203,3 +203,41 @@ TEST_CASE("entries absorbed by a repeated step are capped per partial match", "[
   CHECK(out[0].evidence_omitted == 1 + kSudo + 1 - opts.max_evidence);
   if (kMeasured) CHECK(secs < 30.0);  // before the cap, building the values alone was quadratic
 }
+
+TEST_CASE("look-back entries are capped per rule across groups", "[bounds]") {
+  // "sudo without a login before it", grouped by user: every login is remembered in its
+  // own group, so distinct users, not entries per group, are what grows.
+  auto set = load_rules(R"({
+    "id": "sudo-without-login-by-user", "title": "t", "severity": "low",
+    "events": {
+      "login": {"where": {"_COMM": "sshd", "MESSAGE": {"regex": "^Accepted \\S+ for (?P<user>\\S+) from"}}},
+      "sudo":  {"where": {"_COMM": "sudo", "MESSAGE": {"regex": "^\\s*(?P<user>\\S+) : "}}}
+    },
+    "correlate": {"sequence": [{"event": "login", "absent": true}, {"event": "sudo", "join": {"user": "login.user"}}],
+                  "within": "1h", "by": ["user"]},
+    "values": {"user": "sudo.user"}
+  })");
+  core::CorrelatorOptions opts;  // max_history_per_rule 100000
+  core::Correlator c(*set, opts);
+  Feeder f(*set);
+  std::vector<core::Detection> out;
+  const std::uint64_t kUsers = kMeasured ? 1'000'000 : 300'000;
+  long rss_at_30pct = 0;
+  for (std::uint64_t u = 0; u < kUsers; ++u) {
+    c.process(f.make(u * 1000, "sshd", login(u)), out);
+    if (u == 3 * kUsers / 10) rss_at_30pct = current_rss_kb();
+  }
+  const long rss_at_end = current_rss_kb();
+  CHECK(c.stats().history_dropped == kUsers - opts.max_history_per_rule);
+  // The latest 100000 logins are remembered: sudo after them is not "without login"...
+  const std::uint64_t t = kUsers * 1000;
+  c.process(f.make(t + 1, "sudo", sudo(kUsers - 1)), out);
+  c.process(f.make(t + 2, "sudo", sudo(kUsers - opts.max_history_per_rule)), out);
+  CHECK(out.empty());
+  // ... the older ones were forgotten, the price of the cap.
+  c.process(f.make(t + 3, "sudo", sudo(kUsers - opts.max_history_per_rule - 1)), out);
+  CHECK(out.size() == 1);
+  WARN("look-back entries of " << kUsers << " users: RSS grew " << (rss_at_end - rss_at_30pct) / 1024
+                               << " MiB over the last 70% of them");
+  if (kMeasured) CHECK(rss_at_end - rss_at_30pct < 32 * 1024);
+}
