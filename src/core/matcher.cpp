@@ -219,6 +219,69 @@ int anchor_rank(std::string_view field) {
   if (field == "_TRANSPORT") return 6;
   return 4;
 }
+// Appends a text that is equal for two conditions exactly when they are the same
+// compiled predicate (same fields, operators, literals, regexes with their options,
+// lists), so that identical event definitions can share one evaluation.
+void signature(const Condition& c, std::string& out) {
+  auto num = [&](auto v) {
+    out += std::to_string(v);
+    out += ',';
+  };
+  auto str = [&](std::string_view v) {
+    num(v.size());
+    out += v;
+  };
+  num(static_cast<int>(c.kind));
+  num(c.field);
+  num(c.ref);
+  const ValueTest& t = c.test;
+  num(static_cast<int>(t.op));
+  num(t.strings.size());
+  for (const auto& v : t.strings) str(v);
+  if (t.regex) {
+    const RE2::Options& o = t.regex->options();
+    str(t.regex->pattern());
+    num(static_cast<int>(o.encoding()));
+    num(o.posix_syntax());
+    num(o.longest_match());
+    num(o.literal());
+    num(o.never_nl());
+    num(o.dot_nl());
+    num(o.never_capture());
+    num(o.case_sensitive());
+    num(o.perl_classes());
+    num(o.word_boundary());
+    num(o.one_line());
+    num(o.max_mem());
+  } else {
+    out += '-';
+  }
+  num(t.regex_captures.size());
+  for (const auto& [index, name] : t.regex_captures) {
+    num(index);
+    str(name);
+  }
+  char number[64];
+  const auto written = std::to_chars(number, number + sizeof number, t.number);
+  str(std::string_view(number, static_cast<std::size_t>(written.ptr - number)));
+  num(t.exists);
+  num(reinterpret_cast<std::uintptr_t>(t.list));
+  out += '(';
+  for (const auto& ch : c.children) signature(ch, out);
+  out += ')';
+}
+
+std::string signature(const EventDef& d) {
+  std::string out;
+  signature(d.where, out);
+  for (const auto& spec : d.field_captures) {
+    out += '|';
+    out += std::to_string(spec.name.size()) + ',' + spec.name;
+    for (FieldId f : spec.fields) out += ',' + std::to_string(f);
+  }
+  return out;
+}
+
 }  // namespace
 
 Matcher::Matcher(const RuleSet& rules, std::size_t capture_limit) : rules_(rules), capture_limit_(capture_limit) {
@@ -255,6 +318,10 @@ Matcher::Matcher(const RuleSet& rules, std::size_t capture_limit) : rules_(rules
     anchor_values_[i] = {std::string(rules.schema.name(best->field)), best->test.strings};
   }
   seen_.assign(defs_.size(), 0);
+  std::unordered_map<std::string, std::size_t> classes;
+  class_of_.reserve(defs_.size());
+  for (const auto& d : defs_) class_of_.push_back(classes.emplace(signature(*d.def), classes.size()).first->second);
+  outcomes_.resize(classes.size());
 }
 
 void Matcher::evaluate(const Def& d, const Event& e, std::vector<EventMatch>& out) {
@@ -272,10 +339,34 @@ void Matcher::evaluate(const Def& d, const Event& e, std::vector<EventMatch>& ou
   out.push_back({d.rule, d.event, std::move(caps)});
 }
 
+void Matcher::evaluate_shared(std::size_t i, const Event& e, std::vector<EventMatch>& out) {
+  const Def& d = defs_[i];
+  Outcome& o = outcomes_[class_of_[i]];
+  if (o.generation != generation_) {
+    o.generation = generation_;
+    o.captures.items.clear();
+    o.captures.truncated = 0;
+    o.hit = eval_impl(d.def->where, EventValues{e}, &o.captures, capture_limit_);
+    if (o.hit) {
+      for (const auto& spec : d.def->field_captures) {
+        if (o.captures.find(spec.name)) continue;
+        for (FieldId f : spec.fields) {
+          if (auto v = e.get(f)) {
+            o.captures.set(spec.name, *v, capture_limit_);
+            break;
+          }
+        }
+      }
+    }
+  }
+  if (o.hit) out.push_back({d.rule, d.event, o.captures});
+}
+
 void Matcher::match(const Event& e, std::vector<EventMatch>& out) {
   out.clear();
   if (++generation_ == 0) {
     std::fill(seen_.begin(), seen_.end(), 0);
+    for (auto& o : outcomes_) o.generation = 0;
     generation_ = 1;
   }
   candidates_.clear();
@@ -292,7 +383,7 @@ void Matcher::match(const Event& e, std::vector<EventMatch>& out) {
   }
   for (std::size_t i : unanchored_) candidates_.push_back(i);
   std::sort(candidates_.begin(), candidates_.end());  // rule order, then event order: deterministic
-  for (std::size_t i : candidates_) evaluate(defs_[i], e, out);
+  for (std::size_t i : candidates_) evaluate_shared(i, e, out);
 }
 
 void Matcher::match_detection(const Event& e, std::vector<EventMatch>& out) {

@@ -4,8 +4,9 @@
 // Each event definition is indexed by one exact constraint it requires (a field that
 // must equal one of a few literals, e.g. MESSAGE_ID, _COMM, _PID), chosen for
 // selectivity; an entry only has its candidate definitions evaluated, literal tests
-// before regexes. Definitions without such a constraint are evaluated for every entry
-// (and `jcorr rules check` says so).
+// before regexes. Definitions that compile to the same predicate and captures (rules
+// of a pack repeat them) are evaluated once per entry. Definitions without such a
+// constraint are evaluated for every entry (and `jcorr rules check` says so).
 #pragma once
 
 #include <cstdint>
@@ -74,6 +75,9 @@ class Matcher {
     const EventDef* def;
   };
   void evaluate(const Def& d, const Event& e, std::vector<EventMatch>& out);
+  // Evaluates journal definition i once per class of identical definitions per entry
+  // (rules of a pack share event definitions word for word) and reuses the outcome.
+  void evaluate_shared(std::size_t i, const Event& e, std::vector<EventMatch>& out);
   const RuleSet& rules_;
   std::size_t capture_limit_;
   std::vector<Def> defs_;                // journal event definitions
@@ -90,6 +94,13 @@ class Matcher {
   std::vector<Anchor> anchors_;
   std::vector<std::pair<std::string, std::vector<std::string>>> anchor_values_;  // per def, for pushdown
   std::vector<std::uint32_t> seen_;      // per def: last generation it was a candidate in
+  std::vector<std::size_t> class_of_;    // per def: its class of identical definitions
+  struct Outcome {                       // per class: the evaluation for the current entry
+    std::uint32_t generation = 0;
+    bool hit = false;
+    Captures captures;
+  };
+  std::vector<Outcome> outcomes_;
   std::uint32_t generation_ = 0;
   std::vector<std::size_t> candidates_;
 };
