@@ -290,18 +290,20 @@ struct Correlator::Impl {
     st.heap_compacted = st.heap.size();
   }
 
-  Partial& add_partial(RuleState& st, const std::string& key, Group& g, Partial p, std::vector<Detection>& out) {
-    p.serial = next_serial++;
-    st.creation.emplace_back(p.serial, key);
+  // Adds p to group g and returns its serial. The caps are enforced on the way, and they
+  // may evict p itself (the total cap takes the oldest partial match of the rule holding
+  // most, which can be a rule whose only one is p) and erase g with it: callers look the
+  // group and the serial up again rather than keep references across this call.
+  std::uint64_t add_partial(RuleState& st, const std::string& key, Group& g, Partial p, std::vector<Detection>& out) {
+    const std::uint64_t serial = p.serial = next_serial++;
+    st.creation.emplace_back(serial, key);
     ++st.live;
     ++total_live;
     ++stats.partials;
     schedule(st, key, p);
     g.partials.push_back(std::move(p));
     enforce_caps(st, out);
-    // The cap may have evicted from this very group; the new PM is the youngest, so it is
-    // never the one evicted first unless the cap is zero.
-    return g.partials.back();
+    return serial;
   }
 
   void drop_partial_at(RuleState& st, Group& g, std::size_t i) {
@@ -801,13 +803,13 @@ struct Correlator::Impl {
           p.stage = static_cast<int>(s) + 1;
           p.runs = 0;
         }
-        Partial& added = add_partial(st, key, g, std::move(p), out);
-        trace(TraceKind::kStarted, st, sp.name, added.serial, t, e.cursor);
-        // The group may have been rehashed by eviction; look it up again.
+        const std::uint64_t added = add_partial(st, key, g, std::move(p), out);
+        trace(TraceKind::kStarted, st, sp.name, added, t, e.cursor);
+        // Eviction may have removed the new partial match, and its group with it.
         auto git = st.groups.find(key);
         if (git == st.groups.end()) return;
         Group& g2 = git->second;
-        if (g2.partials.empty() || g2.partials.back().serial != added.serial) return;
+        if (g2.partials.empty() || g2.partials.back().serial != added) return;
         after_advance(st, key, g2, g2.partials.size() - 1, t, e.entry_id(), out);
         return;
       }

@@ -241,3 +241,27 @@ TEST_CASE("look-back entries are capped per rule across groups", "[bounds]") {
                                << " MiB over the last 70% of them");
   if (kMeasured) CHECK(rss_at_end - rss_at_30pct < 32 * 1024);
 }
+
+TEST_CASE("the total cap may evict the partial match it was making room for", "[bounds]") {
+  // Two rules start on the same login. With a total cap below the number of rules, the
+  // rule holding most (the first of equals) can be the one that just started its only
+  // partial match: eviction then removes that match and its group while it is being
+  // added (a use after free before the fix; run under the asan preset).
+  std::string two = std::string(R"({"rules": [)") + kLoginSudoByUser + "," +
+                    std::string(kLoginSudoByUser).replace(std::string(kLoginSudoByUser).find("login-then-sudo"), 15, "login-then-sud2") +
+                    "]}";
+  auto set = load_rules(two);
+  core::CorrelatorOptions opts;
+  opts.max_partials_per_rule = 1;
+  opts.max_partials_total = 1;
+  core::Correlator c(*set, opts);
+  Feeder f(*set);
+  std::vector<core::Detection> out;
+  for (std::uint64_t u = 0; u < 4; ++u) {
+    c.process(f.make(u * 1000, "sshd", login(u)), out);
+    CHECK(c.stats().partials <= 1);
+  }
+  CHECK(c.stats().evicted == 2 * 4 - 1);
+  c.process(f.make(10000, "sudo", sudo(3)), out);
+  CHECK(out.size() <= 1);
+}
