@@ -129,3 +129,16 @@ TEST_CASE("terminal escape sequences in log values are neutralised in the termin
   }
   CHECK(app::terminal_safe("a\x1b[0mb\xc2\x85") == "a\\x1b[0mb\\xc2\\x85");
 }
+
+TEST_CASE("terminal_safe escapes overlong forms, surrogates and code points above U+10FFFF", "[bounds]") {
+  // E0 80 9B is an overlong ESC and E0 82 9B an overlong CSI (U+009B): a lenient
+  // terminal decoder would act on them. They, surrogates and F4 90.. are not UTF-8.
+  CHECK(app::terminal_safe("a\xe0\x80\x9b[2Jb") == "a\\xe0\\x80\\x9b[2Jb");
+  CHECK(app::terminal_safe("\xe0\x82\x9b""31m") == "\\xe0\\x82\\x9b31m");
+  CHECK(app::terminal_safe("\xed\xa0\x80") == "\\xed\\xa0\\x80");
+  CHECK(app::terminal_safe("\xf4\x90\x80\x80") == "\\xf4\\x90\\x80\\x80");
+  CHECK(app::terminal_safe("\xf0\x8f\xbf\xbf") == "\\xf0\\x8f\\xbf\\xbf");
+  // Valid sequences at the edges stay as they are.
+  CHECK(app::terminal_safe("\xe0\xa0\x80\xed\x9f\xbf\xf0\x90\x80\x80\xf4\x8f\xbf\xbf\xc2\xa0") ==
+        "\xe0\xa0\x80\xed\x9f\xbf\xf0\x90\x80\x80\xf4\x8f\xbf\xbf\xc2\xa0");
+}
