@@ -141,12 +141,19 @@ struct Correlator::Impl {
 
   // ---- keys and values ----
 
+  // An entry's host as the correlator keeps it: _MACHINE_ID and _HOSTNAME cut to
+  // capture_limit like every other value copied into state. journald's are 32 hex
+  // digits and a host name, but a hostile export can make them a mebibyte each, and
+  // they are copied into group keys, groups, members and deadlines.
+  std::string_view machine_of(const Event& e) const { return e.machine_id().substr(0, options.capture_limit); }
+  std::string_view host_of(const Event& e) const { return e.hostname().substr(0, options.capture_limit); }
+
   std::string group_key(const RuleState& st, const Event& e, const EventMatch& m,
                         std::vector<std::pair<std::string, std::string>>* parts) const {
     std::string key;
     if (!st.rule->global) {
-      key.append(e.machine_id());
-      if (parts) parts->emplace_back("_MACHINE_ID", std::string(e.machine_id()));
+      key.append(machine_of(e));
+      if (parts) parts->emplace_back("_MACHINE_ID", std::string(machine_of(e)));
     }
     for (const auto& name : st.rule->correlate.by_names) {
       key.push_back('\x1f');
@@ -660,8 +667,8 @@ struct Correlator::Impl {
         if (decision >= 0) {
           const std::size_t s = static_cast<std::size_t>(decision);
           const Step& sp = c.steps[s];
-          p.members.push_back(Member{decision, m.event, t, evidence_for(sp.name), m.captures, std::string(e.machine_id()),
-                                     std::string(e.hostname())});
+          p.members.push_back(Member{decision, m.event, t, evidence_for(sp.name), m.captures, std::string(machine_of(e)),
+                                     std::string(host_of(e))});
           p.last = t;
           if (decision != p.stage) p.runs = 0;
           p.stage = decision;
@@ -675,8 +682,8 @@ struct Correlator::Impl {
         } else {
           const int s = -2 - decision;
           const Step& sp = c.steps[static_cast<std::size_t>(s)];
-          p.members.push_back(Member{s, m.event, t, evidence_for(sp.name), m.captures, std::string(e.machine_id()),
-                                     std::string(e.hostname())});
+          p.members.push_back(Member{s, m.event, t, evidence_for(sp.name), m.captures, std::string(machine_of(e)),
+                                     std::string(host_of(e))});
           cap_members(p, s, sp.repeat_min);
           p.last = t;
           trace(TraceKind::kAbsorbed, st, sp.name, p.serial, t, e.cursor);
@@ -761,7 +768,7 @@ struct Correlator::Impl {
       // Remember the occurrence for later "no A before B" checks.
       if (step_has_event(c.steps[0], m.event)) {
         Group& g = group_for(st, key, e, parts);
-        g.history.push_back(Member{0, m.event, t, nullptr, m.captures, std::string(e.machine_id()), std::string(e.hostname())});
+        g.history.push_back(Member{0, m.event, t, nullptr, m.captures, std::string(machine_of(e)), std::string(host_of(e))});
         ++st.history_live;
         st.history_order.emplace_back(t, key);
         if (g.history.size() > options.max_history_per_group) {
@@ -798,7 +805,7 @@ struct Correlator::Impl {
         p.stage = static_cast<int>(s);
         p.runs = 1;
         p.members.push_back(Member{static_cast<int>(s), m.event, t, evidence_for(sp.name), m.captures,
-                                 std::string(e.machine_id()), std::string(e.hostname())});
+                                 std::string(machine_of(e)), std::string(host_of(e))});
         if (p.runs >= sp.repeat_min) {
           p.stage = static_cast<int>(s) + 1;
           p.runs = 0;
@@ -821,8 +828,8 @@ struct Correlator::Impl {
                    std::vector<std::pair<std::string, std::string>>& parts) {
     auto [it, inserted] = st.groups.try_emplace(key);
     if (inserted) {
-      it->second.machine_id = std::string(e.machine_id());
-      it->second.hostname = std::string(e.hostname());
+      it->second.machine_id = std::string(machine_of(e));
+      it->second.hostname = std::string(host_of(e));
       it->second.key_parts = parts;
     }
     return it->second;
@@ -891,8 +898,8 @@ struct Correlator::Impl {
     if (grp.partials.empty()) return;
     Partial& p = grp.partials.front();
     const std::string& step_name = c.steps[static_cast<std::size_t>(step)].name;
-    Member mem{step, m.event, t, make_evidence(st, e, m.event, step_name), m.captures, std::string(e.machine_id()),
-               std::string(e.hostname())};
+    Member mem{step, m.event, t, make_evidence(st, e, m.event, step_name), m.captures, std::string(machine_of(e)),
+               std::string(host_of(e))};
     // Forget occurrences that fell out of the window.
     auto& mems = p.members;
     mems.erase(std::remove_if(mems.begin(), mems.end(), [&](const Member& x) { return x.time < t - within; }), mems.end());
@@ -1061,6 +1068,8 @@ Correlator::~Correlator() = default;
 void Correlator::process(const Event& e, std::vector<Detection>& out) {
   auto& I = *impl_;
   ++I.stats.entries;
+  if (e.machine_id().size() > I.options.capture_limit) ++I.stats.truncated;
+  if (e.hostname().size() > I.options.capture_limit) ++I.stats.truncated;
   const Micros t = static_cast<Micros>(e.realtime_us);
   if (t < I.watermark) ++I.stats.late_entries;
   I.max_time = std::max(I.max_time, t);

@@ -142,3 +142,35 @@ TEST_CASE("terminal_safe escapes overlong forms, surrogates and code points abov
   CHECK(app::terminal_safe("\xe0\xa0\x80\xed\x9f\xbf\xf0\x90\x80\x80\xf4\x8f\xbf\xbf\xc2\xa0") ==
         "\xe0\xa0\x80\xed\x9f\xbf\xf0\x90\x80\x80\xf4\x8f\xbf\xbf\xc2\xa0");
 }
+
+TEST_CASE("a mebibyte _MACHINE_ID or _HOSTNAME is kept at the capture limit", "[bounds]") {
+  // journald's are 32 hex digits and a host name; a hostile export can make them as long
+  // as max_field_size, and the correlator copies them into group keys, groups, members
+  // and deadlines.
+  const auto set = load_rules(kRule);
+  core::CorrelatorOptions o;
+  core::Correlator c(*set, o);
+  std::vector<core::Detection> out;
+  const std::string machine(1u << 20, 'm');
+  const std::string host(1u << 20, 'h');
+  core::Event e;
+  e.realtime_us = 1795695000000000ULL;
+  e.cursor = "x=1";
+  e.add(core::kMachineIdField, machine);
+  e.add(core::kHostnameField, host);
+  e.add(*set->schema.find("_COMM"), "sshd");
+  e.add(core::kMessageField, "Accepted password for alice from 192.0.2.1");
+  c.process(e, out);
+  e.clear();
+  e.realtime_us = 1795695001000000ULL;
+  e.cursor = "x=2";
+  e.add(core::kMachineIdField, machine);
+  e.add(core::kHostnameField, host);
+  e.add(*set->schema.find("_PID"), "1");
+  e.add(*set->schema.find("UNIT"), "evil.timer");
+  c.process(e, out);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].machine_id == std::string(o.capture_limit, 'm'));
+  CHECK(out[0].hostname == std::string(o.capture_limit, 'h'));
+  CHECK(c.stats().truncated >= 4);
+}
