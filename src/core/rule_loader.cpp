@@ -1286,6 +1286,11 @@ void RuleLoader::add(std::string_view text, std::string_view origin) {
       // keep REASON: the position is reported as line:col already.
       if (auto p = msg.find(": "); p != std::string::npos) msg = msg.substr(p + 2);
       at = e.byte > 0 ? e.byte - 1 : 0;
+    } catch (const json::exception& e) {
+      // Not only syntax: a number too large for a double ("1e400") is out_of_range.406,
+      // which carries no position. Either way it is a diagnostic, never an exception.
+      msg = e.what();
+      if (auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
     }
     Diagnostic d;
     d.code = std::string(codes::kJsonSyntax);
