@@ -316,8 +316,11 @@ struct ExportReader::Impl {
       const std::string field = field_name();
       if (in.total_size() != 0 || in.at_eof()) {
         if (value_end + 1 > in.end()) {  // everything is in memory: just look
+          // As a stream reader must (it keeps none of an oversized value), take the rest
+          // of the input as the value's: nothing inside a value is searched for entries.
           problem(ls, "length " + std::to_string(len) + " of binary field " + field + " runs past the end of the input");
-          o = resync(nl);
+          pos = in.end();
+          o = Outcome::kEnd;
           return false;
         }
       } else if (!skip_to(value_end + 1)) {

@@ -24,7 +24,8 @@
 //   reported and skipped. On a stream, such an entry is skipped without being buffered:
 //   a text line or a binary value longer than max_entry_size is discarded byte for byte
 //   and the entry's framing is still followed to its end (never searched for entry
-//   boundaries, so a huge value cannot smuggle entries in), as when read in place.
+//   boundaries, so a huge value cannot smuggle entries in), as when read in place; such
+//   a value whose length runs past the end of the input takes the rest of it.
 #pragma once
 
 #include <memory>

@@ -44,3 +44,18 @@ TEST_CASE("a line over max_entry_size does not make the reader look for entries 
     CHECK(messages(bytes, chunk, o) == std::vector<std::string>{"next"});
   }
 }
+
+TEST_CASE("an oversized binary value that runs past the end of the input hides no entries in place either",
+          "[bounds]") {
+  // Streamed, the reader keeps none of a value longer than max_entry_size, so when the
+  // input ends first there is nothing left to search. In place it searched the rest of
+  // the input for entries, inside the value; both now stop there.
+  sources::SourceOptions o;
+  o.max_entry_size = 256;
+  const std::string inside = "\n\n__REALTIME_TIMESTAMP=5\n_COMM=sshd\nMESSAGE=inside\n\n";
+  const std::string bytes = "__REALTIME_TIMESTAMP=2\nMESSAGE=first\n\n__REALTIME_TIMESTAMP=3\nNOTE\n" + le64(100000) + inside;
+  for (const std::size_t chunk : {std::size_t{0}, std::size_t{1}, std::size_t{64}}) {
+    INFO("chunk " << chunk << " (0: in place)");
+    CHECK(messages(bytes, chunk, o) == std::vector<std::string>{"first"});
+  }
+}
