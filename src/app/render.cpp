@@ -109,7 +109,12 @@ std::string render_detection(const core::Detection& d, bool color) {
   s += "  evidence\n";
   for (const auto& e : d.evidence) {
     std::string msg = terminal_safe(e.message);
-    if (msg.size() > 160) msg = msg.substr(0, 157) + "...";
+    if (msg.size() > 160) {
+      // Cut at a character boundary: half a UTF-8 sequence is not terminal-safe text.
+      std::size_t cut = 157;
+      while (cut > 0 && (static_cast<unsigned char>(msg[cut]) & 0xc0) == 0x80) --cut;
+      msg = msg.substr(0, cut) + "...";
+    }
     s += "    " + time_short(e.realtime_us) + "  " + e.step + ": " + msg + "\n";
   }
   if (d.evidence_omitted) s += "    (" + std::to_string(d.evidence_omitted) + " more entries omitted)\n";

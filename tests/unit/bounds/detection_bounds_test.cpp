@@ -174,3 +174,25 @@ TEST_CASE("a mebibyte _MACHINE_ID or _HOSTNAME is kept at the capture limit", "[
   CHECK(out[0].hostname == std::string(o.capture_limit, 'h'));
   CHECK(c.stats().truncated >= 4);
 }
+
+TEST_CASE("the terminal view shortens long evidence messages at a character boundary", "[bounds]") {
+  core::Detection d;
+  d.id = "0123456789abcdef0123456789abcdef";
+  d.rule_id = "r";
+  d.title = "t";
+  d.severity = "high";
+  core::Evidence e;
+  e.step = "s";
+  for (int i = 0; i < 100; ++i) e.message += "\xc3\xa9";  // "é", two bytes each
+  d.evidence.push_back(e);
+  const std::string view = app::render_detection(d, false);
+  const auto at = view.find("s: ");
+  REQUIRE(at != std::string::npos);
+  const std::string line = view.substr(at + 3, view.find('\n', at) - at - 3);
+  CHECK(line.ends_with("..."));
+  CHECK(line.size() <= 160);
+  // Only whole two-byte sequences before the ellipsis.
+  const std::string body = line.substr(0, line.size() - 3);
+  CHECK(body.size() % 2 == 0);
+  for (std::size_t i = 0; i < body.size(); i += 2) CHECK(body.compare(i, 2, "\xc3\xa9") == 0);
+}
