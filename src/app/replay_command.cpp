@@ -7,6 +7,8 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
+#include <tuple>
 
 #include "jcorr/app/commands.h"
 #include "jcorr/app/exit_codes.h"
@@ -45,7 +47,11 @@ Options:
       --max-partials N   cap on partial matches per rule (default 10000)
       --no-pushdown      read every entry of .journal inputs (by default, when every
                          event definition requires an exact FIELD=value, only entries
-                         carrying one of those are read, through the journal's index)
+                         carrying one of those are read, through the journal's index;
+                         a definition without one that only joins values of
+                         detections, such as a timer's service, is read only where
+                         its field equals such a value, in a second pass when the
+                         first one finds detections)
       --no-progress      no progress line on stderr
       --webhook CONFIG   also send the detections to the webhooks in CONFIG (JSON;
                          see docs/webhooks.md): spooled on disk, then delivered
@@ -272,6 +278,125 @@ std::uint64_t tail_time(const std::vector<sources::JournalReader*>& journals) {
   return t;
 }
 
+// Deferred pushdown, for rule sets whose only unanchored definitions are joined to
+// values of detections (Matcher::deferred_scans; the pack's service_exec event joins
+// _SYSTEMD_UNIT to a timer detection's service). A pass reads the anchored entries and,
+// for each such definition, the entries whose joined fields equal a value the previous
+// pass's detections carry; passes repeat until one finds no new value. Without
+// detections that is one pass over the anchored entries, as for a fully anchored set.
+// Detections are held until the last pass, so deferral gives up (and the caller reads
+// every entry) above these bounds.
+constexpr int kMaxDeferredPasses = 4;
+constexpr std::size_t kMaxDeferredValues = 1024;
+constexpr std::size_t kMaxDeferredDetections = 100000;
+
+// The values a detection offers to a detection event's field `name`, as the correlator
+// feeds detections back (correlator.cpp, feed_detections).
+void detection_values(const core::Detection& d, std::string_view name, std::set<std::string>& out) {
+  if (name == "rule") out.insert(d.rule_id);
+  else if (name == "severity") out.insert(d.severity);
+  else if (name == "title") out.insert(d.title);
+  else if (name == "MESSAGE") out.insert(d.summary);
+  else if (name == "_MACHINE_ID") out.insert(d.machine_id);
+  else if (name == "_HOSTNAME") out.insert(d.hostname);
+  else if (auto it = d.values.find(std::string(name)); it != d.values.end()) {
+    if (it->second.is_string()) out.insert(it->second.get<std::string>());
+    else if (it->second.is_array())
+      for (const auto& x : it->second)
+        if (x.is_string()) out.insert(x.get<std::string>());
+  }
+}
+
+struct DeferredResult {
+  std::vector<core::Detection> detections;  // of the last pass, in order
+  std::uint64_t entries = 0;                // entries the last pass read
+  int passes = 0;
+};
+
+// Runs the passes over `inputs` (every one a .journal reader), reopening them with
+// `reopen` for each pass after the first. Returns nothing when deferral gives up.
+std::optional<DeferredResult> deferred_replay(
+    const core::RuleSet& rules, const core::CorrelatorOptions& copts,
+    const std::vector<core::Matcher::DeferredScan>& scans,
+    const std::vector<std::pair<std::string, std::vector<std::string>>>& anchors,
+    std::vector<std::unique_ptr<sources::Source>> inputs,
+    const std::function<std::vector<std::unique_ptr<sources::Source>>()>& reopen, Progress& progress) {
+  std::set<std::string> values;
+  for (int pass = 0; pass < kMaxDeferredPasses; ++pass) {
+    if (pass > 0) inputs = reopen();
+    if (inputs.empty()) return std::nullopt;
+    std::vector<sources::JournalReader*> journals;
+    for (const auto& in : inputs) {
+      auto* j = dynamic_cast<sources::JournalReader*>(in.get());
+      if (!j) return std::nullopt;
+      journals.push_back(j);
+    }
+    // One disjunction per field: the anchors' values, and the detections' values for
+    // the deferred definitions' fields.
+    std::vector<std::pair<std::string, std::set<std::string>>> by_field;
+    auto add = [&](const std::string& field, const auto& vs) {
+      auto it = std::find_if(by_field.begin(), by_field.end(), [&](const auto& f) { return f.first == field; });
+      if (it == by_field.end()) it = by_field.insert(by_field.end(), {field, {}});
+      it->second.insert(vs.begin(), vs.end());
+    };
+    for (const auto& [field, vs] : anchors) add(field, vs);
+    for (const auto& scan : scans)
+      for (const auto& f : scan.fields) add(f, values);
+    std::erase_if(by_field, [](const auto& f) { return f.second.empty(); });
+    for (auto* j : journals) {
+      bool ok = true;
+      for (std::size_t f = 0; f < by_field.size() && ok; ++f) {
+        if (f > 0) ok = j->add_disjunction();
+        for (const auto& v : by_field[f].second)
+          if (ok) ok = j->add_match(by_field[f].first + "=" + v);
+      }
+      if (!ok) return std::nullopt;  // the refusal was reported
+    }
+
+    DeferredResult result;
+    result.passes = pass + 1;
+    core::Correlator correlator(rules, copts);
+    sources::MergedSource source(std::move(inputs));
+    std::vector<core::Detection> out;
+    core::Event ev;
+    std::uint64_t max_time = 0;
+    auto keep = [&] {
+      for (auto& d : out) result.detections.push_back(std::move(d));
+      out.clear();
+      return result.detections.size() <= kMaxDeferredDetections;
+    };
+    while (source.next(ev)) {
+      ++result.entries;
+      max_time = std::max(max_time, ev.realtime_us);
+      correlator.process(ev, out);
+      if (!out.empty() && !keep()) return std::nullopt;
+      progress.update(result.entries, result.detections.size(), ev.realtime_us, source.progress());
+    }
+    if (const std::uint64_t tail = tail_time(journals); tail > max_time) {
+      core::Event end;
+      end.realtime_us = tail;
+      correlator.process(end, out);
+    }
+    correlator.finish(out);
+    if (!keep()) return std::nullopt;
+
+    std::set<std::string> found;
+    for (const auto& d : result.detections)
+      for (const auto& scan : scans)
+        for (const auto& name : scan.detection_values) detection_values(d, name, found);
+    const std::size_t before = values.size();
+    for (const auto& v : found) {
+      // A value cut to the capture limit may be the prefix of a longer field value,
+      // which an exact match would miss.
+      if (v.size() >= copts.capture_limit) return std::nullopt;
+      values.insert(v);
+    }
+    if (values.size() == before) return result;
+    if (values.size() > kMaxDeferredValues) return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 void print_diagnostics(const std::vector<core::Diagnostic>& ds, bool warnings) {
   for (const auto& d : ds)
     if (d.severity == core::Severity::kError || warnings) std::cerr << d.to_string() << "\n";
@@ -342,7 +467,9 @@ int run(Options& o, const char* command) {
   }
 
   std::uint64_t problems = 0;
+  std::set<std::tuple<std::string, std::uint64_t, std::string>> reported;  // inputs may be read more than once
   auto report = [&](const sources::InputProblem& p) {
+    if (!reported.emplace(p.input, p.offset, p.message).second) return;
     ++problems;
     if (problems <= 100) {
       std::cerr << "jcorr: " << p.input << ": " << (p.is_line ? "line " : "offset ") << p.offset << ": "
@@ -364,8 +491,38 @@ int run(Options& o, const char* command) {
     inputs.push_back(std::move(s));
   }
   if (inputs.empty()) return kExitInput;
+  const auto started = std::chrono::steady_clock::now();
+  auto reopen = [&] {
+    std::vector<std::unique_ptr<sources::Source>> again;
+    for (const auto& in : o.inputs) {
+      auto s = sources::open_source(in, *schema, sopts, report);
+      if (!s) return std::vector<std::unique_ptr<sources::Source>>{};
+      again.push_back(std::move(s));
+    }
+    return again;
+  };
+  std::optional<DeferredResult> deferred;
+  const bool all_journals = std::all_of(inputs.begin(), inputs.end(), [](const auto& in) {
+    return dynamic_cast<const sources::JournalReader*>(in.get()) != nullptr;
+  });
+  if (rules && o.pushdown && o.explain_rule.empty() && !unreadable && all_journals) {
+    const core::Matcher matcher(*rules, 1);
+    if (auto scans = matcher.pushdown().empty() ? matcher.deferred_scans() : decltype(matcher.deferred_scans()){};
+        !scans.empty()) {
+      Progress progress(o.progress);
+      deferred = deferred_replay(*rules, o.correlator, scans, matcher.anchored_pushdown(), std::move(inputs), reopen,
+                                 progress);
+      progress.clear();
+      if (!deferred) {
+        inputs = reopen();
+        if (inputs.empty()) return kExitInput;
+        if (!o.quiet)
+          std::cerr << "jcorr " << command << ": too many detections to defer the full-scan events; reading every entry\n";
+      }
+    }
+  }
   std::vector<sources::JournalReader*> pushed;
-  if (rules && o.pushdown) pushed = push_down(*rules, inputs, o.quiet, command);
+  if (rules && o.pushdown && !deferred) pushed = push_down(*rules, inputs, o.quiet, command);
   sources::MergedSource source(std::move(inputs));
 
   const bool json_out = o.output == Options::Out::kJson || (o.output == Options::Out::kAuto && !isatty(STDOUT_FILENO));
@@ -373,7 +530,7 @@ int run(Options& o, const char* command) {
   Progress progress(o.progress && o.explain_rule.empty());
   std::optional<core::Correlator> correlator;
   StderrTracer tracer(o.explain_rule);
-  if (rules) {
+  if (rules && !deferred) {
     correlator.emplace(*rules, o.correlator);
     if (!o.explain_rule.empty()) correlator->set_tracer(&tracer);
   }
@@ -395,7 +552,11 @@ int run(Options& o, const char* command) {
       buffer.clear();
     }
   };
-  const auto started = std::chrono::steady_clock::now();
+  if (deferred) {
+    entries = deferred->entries;
+    out = std::move(deferred->detections);
+    flush_detections();
+  }
   core::Event ev;
   std::uint64_t last_time = 0, max_time = 0;
   while (source.next(ev)) {

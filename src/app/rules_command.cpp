@@ -35,10 +35,22 @@ int check(const std::vector<std::string>& paths, bool json_out) {
   std::size_t errors = 0, warnings = 0;
   for (const auto& d : loaded.diagnostics) (d.severity == core::Severity::kError ? errors : warnings)++;
   std::vector<std::pair<std::string, std::string>> full_scan;
+  std::vector<core::Matcher::DeferredScan> deferred;
   if (loaded.set) {
     core::Matcher m(*loaded.set, 1024);
     full_scan = m.full_scan_events();
+    deferred = m.deferred_scans();
   }
+  auto deferral = [&](const std::string& rule, const std::string& ev) -> const core::Matcher::DeferredScan* {
+    for (const auto& d : deferred)
+      if (d.rule == rule && d.event == ev) return &d;
+    return nullptr;
+  };
+  auto join = [](const std::vector<std::string>& v, const char* sep) {
+    std::string out;
+    for (const auto& x : v) out += (out.empty() ? "" : sep) + x;
+    return out;
+  };
   if (json_out) {
     json j = json::object();
     j["files"] = loaded.files;
@@ -50,14 +62,29 @@ int check(const std::vector<std::string>& paths, bool json_out) {
                                   {"code", d.code}, {"origin", d.origin}, {"pointer", d.pointer},
                                   {"line", d.line}, {"column", d.column}, {"rule", d.rule_id}, {"message", d.message}});
     j["full_scan_events"] = json::array();
-    for (const auto& [rule, ev] : full_scan) j["full_scan_events"].push_back({{"rule", rule}, {"event", ev}});
+    for (const auto& [rule, ev] : full_scan) {
+      json e = {{"rule", rule}, {"event", ev}, {"deferred", false}};
+      if (const auto* d = deferral(rule, ev)) {
+        e["deferred"] = true;
+        e["deferred_fields"] = d->fields;
+        e["detection_values"] = d->detection_values;
+      }
+      j["full_scan_events"].push_back(std::move(e));
+    }
     std::cout << j.dump(2) << "\n";
   } else {
     for (const auto& d : loaded.diagnostics) std::cout << d.to_string() << "\n";
-    for (const auto& [rule, ev] : full_scan)
-      std::cout << "note: [" << rule << "] event \"" << ev
-                << "\" has no exact field=value constraint to index; every entry is tested against it and "
-                   "the journal cannot be narrowed with sd_journal_add_match\n";
+    for (const auto& [rule, ev] : full_scan) {
+      if (const auto* d = deferral(rule, ev))
+        std::cout << "note: [" << rule << "] event \"" << ev
+                  << "\" has no exact field=value constraint to index; it only joins detections' "
+                  << join(d->detection_values, "/") << ", so a replay of .journal files reads its entries only where "
+                  << join(d->fields, " or ") << " equals a value a detection carries (deferred pushdown)\n";
+      else
+        std::cout << "note: [" << rule << "] event \"" << ev
+                  << "\" has no exact field=value constraint to index; every entry is tested against it and "
+                     "the journal cannot be narrowed with sd_journal_add_match\n";
+    }
     std::cout << loaded.set->rules.size() << " rules loaded from " << loaded.files.size() << " files: " << errors
               << " errors, " << warnings << " warnings\n";
   }

@@ -271,6 +271,23 @@ void signature(const Condition& c, std::string& out) {
   out += ')';
 }
 
+// Whether a regex group of c names `name` (regex captures win over field captures).
+bool regex_captures(const Condition& c, std::string_view name) {
+  for (const auto& [group, n] : c.test.regex_captures)
+    if (n == name) return true;
+  for (const auto& ch : c.children)
+    if (regex_captures(ch, name)) return true;
+  return false;
+}
+
+// The field capture `name` of d, when d captures it from fields only.
+const CaptureSpec* field_capture(const EventDef& d, std::string_view name) {
+  if (regex_captures(d.where, name)) return nullptr;
+  for (const auto& spec : d.field_captures)
+    if (spec.name == name) return &spec;
+  return nullptr;
+}
+
 std::string signature(const EventDef& d) {
   std::string out;
   signature(d.where, out);
@@ -400,6 +417,77 @@ std::vector<std::pair<std::string, std::string>> Matcher::full_scan_events() con
 std::vector<std::pair<std::string, std::vector<std::string>>> Matcher::pushdown() const {
   if (!unanchored_.empty()) return {};
   return anchor_values_;
+}
+
+std::vector<std::pair<std::string, std::vector<std::string>>> Matcher::anchored_pushdown() const {
+  std::vector<std::pair<std::string, std::vector<std::string>>> out;
+  for (std::size_t i = 0; i < defs_.size(); ++i)
+    if (std::find(unanchored_.begin(), unanchored_.end(), i) == unanchored_.end()) out.push_back(anchor_values_[i]);
+  return out;
+}
+
+std::vector<Matcher::DeferredScan> Matcher::deferred_scans() const {
+  std::vector<DeferredScan> out;
+  for (std::size_t i : unanchored_) {
+    const Def& d = defs_[i];
+    const Rule& rule = *rules_.rules[d.rule];
+    const Correlation& c = rule.correlate;
+    if (c.kind != Correlation::Kind::kSequence) return {};
+    DeferredScan scan{rule.id, d.def->name, {}, {}};
+    auto add = [](std::vector<std::string>& to, std::string_view v) {
+      if (std::find(to.begin(), to.end(), v) == to.end()) to.emplace_back(v);
+    };
+    // Whether the step (an `until` step when index == steps.size()) either does not use
+    // the definition or joins one of its field captures to detection values. A join is
+    // only checked when its referenced step has a member (correlator.cpp, joins_hold):
+    // for a sequence step the referenced step must be an earlier required one, which
+    // also means this step never starts a partial match; an `until` step is skipped
+    // while its reference is missing, so any step will do there.
+    auto deferrable = [&](const Step& s, std::size_t index) {
+      if (std::find(s.events.begin(), s.events.end(), d.event) == s.events.end()) return true;
+      const bool until = index == c.steps.size();
+      for (const Join& j : s.joins) {
+        const CaptureSpec* mine = field_capture(*d.def, j.capture);
+        if (!mine || j.refs.empty()) continue;
+        std::vector<std::string> values;
+        bool ok = true;
+        for (int r : j.refs) {
+          const Ref& ref = rule.refs[static_cast<std::size_t>(r)];
+          if (ref.host || ref.step < 0 || static_cast<std::size_t>(ref.step) >= c.steps.size() ||
+              (!until && static_cast<std::size_t>(ref.step) >= index)) {
+            ok = false;
+            break;
+          }
+          const Step& from = c.steps[static_cast<std::size_t>(ref.step)];
+          if (!until && (from.optional || from.absent)) {
+            ok = false;
+            break;
+          }
+          for (int e : from.events) {
+            const EventDef& source = rule.events[static_cast<std::size_t>(e)];
+            const CaptureSpec* cap = source.from_detections ? field_capture(source, ref.name) : nullptr;
+            if (!cap) {
+              ok = false;
+              break;
+            }
+            for (FieldId f : cap->fields) values.emplace_back(rules_.schema.name(f));
+          }
+          if (!ok) break;
+        }
+        if (!ok) continue;
+        for (FieldId f : mine->fields) add(scan.fields, rules_.schema.name(f));
+        for (const auto& v : values) add(scan.detection_values, v);
+        return true;
+      }
+      return false;
+    };
+    for (std::size_t k = 0; k < c.steps.size(); ++k)
+      if (!deferrable(c.steps[k], k)) return {};
+    for (const auto& u : c.until)
+      if (!deferrable(u, c.steps.size())) return {};
+    out.push_back(std::move(scan));
+  }
+  return out;
 }
 
 }  // namespace jcorr::core

@@ -19,3 +19,22 @@ if ! diff -u "$case_dir/expected.jsonl" "$actual"; then
   echo "golden mismatch for $case_dir (JCORR_UPDATE_GOLDEN=1 regenerates it)" >&2
   exit 1
 fi
+
+# The same case as a .journal file (systemd-journal-remote), replayed with the rules'
+# anchors pushed down into sd-journal (the default: the pack's full-scan event is
+# deferred to the units detections name) and reading every entry (--no-pushdown): both
+# give the same detections.
+remote=/lib/systemd/systemd-journal-remote
+[[ -x $remote ]] || remote=/usr/lib/systemd/systemd-journal-remote
+work=$(mktemp -d)
+trap 'rm -f "$actual"; rm -rf "$work"' EXIT
+"$remote" -o "$work/case.journal" - < "$case_dir/journal.export" 2> "$work/remote.err" \
+  || { cat "$work/remote.err" >&2; echo "systemd-journal-remote could not convert $case_dir" >&2; exit 1; }
+"$jcorr" replay --strict --output json --rules "$rules" "$work/case.journal" \
+  | python3 "$here/canonical.py" > "$work/pushed.jsonl"
+"$jcorr" replay --strict --output json --no-pushdown --rules "$rules" "$work/case.journal" \
+  | python3 "$here/canonical.py" > "$work/full.jsonl"
+if ! diff -u "$work/full.jsonl" "$work/pushed.jsonl"; then
+  echo "push-down changed the detections of $case_dir's .journal" >&2
+  exit 1
+fi

@@ -68,6 +68,29 @@ class Matcher {
   // definition needs a full scan. Used to push matches down into sd-journal.
   std::vector<std::pair<std::string, std::vector<std::string>>> pushdown() const;
 
+  // A definition without an exact constraint whose entries can still be skipped until
+  // some detection names them: every step that uses it is a sequence step after a
+  // required step, and joins one of its field captures (`fields`, first present) to a
+  // capture that a detection event took from the detection value `detection_value`
+  // (rule, title, severity, a value name, or MESSAGE/_MACHINE_ID/_HOSTNAME). Such an
+  // entry can only take part in a correlation when one of its `fields` equals that
+  // value of a detection of the same replay, so reading the entries whose `fields`
+  // equal the detections' values (besides the anchored ones) gives the same result as
+  // reading every entry.
+  struct DeferredScan {
+    std::string rule;                      // rule id, for messages
+    std::string event;                     // event name
+    std::vector<std::string> fields;       // the joined capture's fields
+    std::vector<std::string> detection_values;  // detection values it may equal
+  };
+  // One entry per unanchored definition when every unanchored definition is deferrable
+  // as above; empty when there is none or one is not.
+  std::vector<DeferredScan> deferred_scans() const;
+
+  // The exact constraints of the anchored definitions only, as pushdown() would return
+  // them if the unanchored ones were not there.
+  std::vector<std::pair<std::string, std::vector<std::string>>> anchored_pushdown() const;
+
  private:
   struct Def {
     std::size_t rule;

@@ -297,3 +297,61 @@ TEST_CASE("matcher: the index, full scans and push-down", "[matcher]") {
     CHECK(out.empty());
   }
 }
+
+TEST_CASE("matcher: deferred push-down of events joined to detection values", "[matcher]") {
+  // A producer rule whose detections carry "service", and a consumer whose second step
+  // has no exact constraint but joins its unit to the detection's service.
+  auto consumer = [](const std::string& steps, const std::string& exec_extra = "") {
+    return test::load_ok(R"({"rules":[
+      {"id":"p","title":"t","severity":"low","events":{"a":{"where":{"_COMM":"a"},"capture":{"svc":"UNIT"}}},
+       "correlate":{"sequence":["a"]},"values":{"service":"a.svc"}},
+      {"id":"c","title":"t","severity":"low",
+       "events":{"det":{"from":"detections","where":{"rule":"p"},"capture":{"service":"service"}},
+                 "other":{"where":{"_COMM":"o"},"capture":{"unit":"UNIT"}},
+                 "exec":{"where":{"_EXE":{"prefix":"/tmp/"})" + exec_extra + R"(},
+                         "capture":{"unit":["_SYSTEMD_USER_UNIT","_SYSTEMD_UNIT"]}}},
+       "correlate":{)" + steps + R"(,"within":"1h"}}]})");
+  };
+  struct Case {
+    const char* name;
+    std::string steps;
+    bool deferrable;
+  };
+  const std::vector<Case> cases = {
+      {"joined to an earlier required detection step", R"("sequence":["det",{"event":"exec","join":{"unit":"det.service"}}])", true},
+      {"an until step joined to the detection", R"("sequence":["det","other"],"until":[{"event":"exec","join":{"unit":"det.service"}}])", true},
+      {"first step: it starts partial matches", R"("sequence":["exec",{"event":"det","join":{"service":"exec.unit"}}])", false},
+      {"not joined", R"("sequence":["det","exec"])", false},
+      {"joined to an optional step", R"("sequence":[{"event":"det","optional":true},"other",{"event":"exec","join":{"unit":"det.service"}}])", false},
+      {"joined to a journal event's capture", R"("sequence":["other",{"event":"exec","join":{"unit":"other.unit"}}])", false},
+      {"all_of: any member may start, and none joins", R"("all_of":["det","exec"])", false},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    auto set = consumer(c.steps);
+    core::Matcher m(*set, 1024);
+    REQUIRE(m.full_scan_events().size() == 1);
+    CHECK(m.pushdown().empty());
+    const auto scans = m.deferred_scans();
+    if (!c.deferrable) {
+      CHECK(scans.empty());
+      continue;
+    }
+    REQUIRE(scans.size() == 1);
+    CHECK(scans[0].rule == "c");
+    CHECK(scans[0].event == "exec");
+    CHECK(scans[0].fields == std::vector<std::string>{"_SYSTEMD_USER_UNIT", "_SYSTEMD_UNIT"});
+    CHECK(scans[0].detection_values == std::vector<std::string>{"service"});
+    auto anchored = m.anchored_pushdown();
+    std::sort(anchored.begin(), anchored.end());
+    REQUIRE(anchored.size() == 2);
+    CHECK(anchored[0] == std::pair<std::string, std::vector<std::string>>{"_COMM", {"a"}});
+    CHECK(anchored[1] == std::pair<std::string, std::vector<std::string>>{"_COMM", {"o"}});
+  }
+  SECTION("a capture a regex group makes is not a plain field value") {
+    auto set = consumer(R"("sequence":["det",{"event":"exec","join":{"unit":"det.service"}}])",
+                        R"x(,"MESSAGE":{"regex":"(?P<unit>\\S+)"})x");
+    core::Matcher m(*set, 1024);
+    CHECK(m.deferred_scans().empty());
+  }
+}
