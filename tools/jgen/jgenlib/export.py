@@ -11,6 +11,8 @@ import re
 import struct
 import zlib
 
+from . import jenkins
+
 # unichar_is_control() of systemd: C0 except TAB and LF, DEL, C1.  LF forces the binary form too.
 _NEEDS_BINARY = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 _FIELD_NAME = re.compile(rb"^_{0,2}[A-Z0-9_]{1,64}$")
@@ -53,9 +55,9 @@ def encode_field(name, value):
 
 
 def field_hash(data):
-    """A deterministic 64-bit hash of one data object (journald uses jenkins/siphash; any 64-bit
-    hash serves the cursor's x= part, which readers must treat as opaque)."""
-    return (zlib.crc32(data) << 32) | zlib.adler32(data)
+    """The 64-bit hash of one data object that journald XORs into the cursor's x= part
+    (jenkins_hash64), so the cursor survives conversion with systemd-journal-remote."""
+    return jenkins.hash64(data)
 
 
 class JournalFile:

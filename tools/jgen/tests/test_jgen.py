@@ -14,12 +14,34 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 from jgenlib import cases as C  # noqa: E402
 from jgenlib import flows as F  # noqa: E402
+from jgenlib import jenkins  # noqa: E402
 from jgenlib.export import encode_field, parse_export  # noqa: E402
 from jgenlib.model import cgroup_fields, quote_cmdline  # noqa: E402
 from jgenlib.programs import format_timespan_ms  # noqa: E402
 from jgenlib.validate import validate_bytes  # noqa: E402
 
 REF = os.path.join(HERE, "..", "..", "..", "..", "shared", "reference-records")
+
+
+class CursorHash(unittest.TestCase):
+    def test_x_of_genuine_entries_is_the_xor_of_jenkins_hashes(self):
+        """journald's x= is the XOR of jenkins_hash64 over the entry's data objects; the
+        genuine reference records check the implementation on every entry."""
+        checked = 0
+        for name in sorted(os.listdir(REF)):
+            if not name.endswith(".export") or name == "forgeries.export":
+                continue
+            with open(os.path.join(REF, name), "rb") as f:
+                for entry in parse_export(f.read()):
+                    cursor = dict(entry)["__CURSOR"].decode()
+                    x = int(cursor.rsplit("x=", 1)[1], 16)
+                    xor = 0
+                    for field, value in entry:
+                        if not field.startswith("__"):
+                            xor ^= jenkins.hash64(field.encode() + b"=" + value)
+                    self.assertEqual(x, xor, cursor)
+                    checked += 1
+        self.assertGreater(checked, 10)
 
 
 class ExportFormat(unittest.TestCase):
