@@ -29,9 +29,9 @@ bool in_baseline(const BaselineWatch& watch, std::string_view name) {
                      [&](const UnitRecord& u) { return u.name == name; });
 }
 
-// Why a unit the journal names has no file now.
+// Why a unit the journal names has no file now (no record at all, or a record that
+// systemd would call not-found: a timer's Unit= naming a file that is not there).
 void describe_missing(const BaselineWatch& watch, const json& problems, std::string_view name, json& out) {
-  out["state"] = "missing";
   if (!problems.empty()) {
     out["missing"] = "unreadable";
     out["note"] = "a file for " + std::string(name) + " exists but could not be used (see problems)";
@@ -89,6 +89,7 @@ json describe_service(const BaselineWatch& watch, const Baseline& now, const Dri
   const UnitRecord* u = find_service(now, scope, name);
   if (!u) {
     s["scope"] = "";
+    s["state"] = "missing";
     describe_missing(watch, problems_about(now, name), name, s);
     s["baseline"] = watch.has_baseline() && in_baseline(watch, name) ? "removed" : "unknown";
     s["exec_start"] = json::array();
@@ -98,6 +99,7 @@ json describe_service(const BaselineWatch& watch, const Baseline& now, const Dri
   }
   s["scope"] = u->scope;
   s["state"] = u->state;
+  if (!u->fragment && u->state == "not-found") describe_missing(watch, problems_about(now, name), name, s);
   s["baseline"] = std::string(to_string(watch.status(u->scope, u->name)));
   const auto exec = u->directives.find("ExecStart");
   s["exec_start"] = exec == u->directives.end() ? json::array() : json(exec->second);
@@ -155,6 +157,7 @@ json describe_timer(const BaselineWatch& watch, const Baseline& now, const std::
       if (!u->triggers.empty()) service = u->triggers;
     } else {
       t["scope"] = "";
+      t["state"] = "missing";
       describe_missing(watch, problems, timer, t);
       t["baseline"] = watch.has_baseline() && in_baseline(watch, timer) ? "removed" : "unknown";
       t["schedule"] = json::object();

@@ -14,7 +14,8 @@
 //    "timers": [TIMER…]}
 //   TIMER = {"unit": "x.timer", "scope": "system" | "user" | "user:NAME" | "" (found nowhere),
 //            "state": "loaded" | "masked" | "not-found" | "bad-setting" | "missing",
-//            "missing": "deleted" | "transient" | "unreadable" (state "missing" only),
+//            "missing": "deleted" | "transient" | "unreadable", with a "note" (state
+//                "missing": no file at all, or "not-found": named by Unit= but absent),
 //            "baseline": "approved" | "changed" | "new" | "removed" | "unknown",
 //            "schedule": {"OnCalendar": […], …}, "files": [FILE…],
 //            "service": SERVICE, "risks": [{"unit", "code", "reason"}…],
