@@ -41,6 +41,57 @@ std::string time_short(std::int64_t us) {
   return t.substr(0, 19) + "Z";
 }
 
+std::string json_text(const nlohmann::json& j) {
+  return j.is_string() ? j.get<std::string>() : j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// One line per fact: the timer and service files, schedule, command, risks, changes
+// against the baseline, and why a file is missing. Every string is from a file an
+// attacker may have written, so all of it goes through terminal_safe().
+template <typename Line>
+void render_enrichment(const nlohmann::json& e, Line& line) {
+  const auto timers = e.find("timers");
+  if (timers == e.end() || !timers->is_array()) return;
+  auto str = [](const nlohmann::json& j, const char* key) {
+    const auto it = j.find(key);
+    return it == j.end() || it->is_null() ? std::string() : json_text(*it);
+  };
+  auto unit_line = [&](const nlohmann::json& u) {
+    std::string head = str(u, "unit") + " (" + (str(u, "scope").empty() ? "" : str(u, "scope") + ", ") +
+                       str(u, "state") + (str(u, "missing").empty() ? "" : ": " + str(u, "missing")) +
+                       "; baseline " + str(u, "baseline") + ")";
+    line("unit", terminal_safe(head));
+    if (!str(u, "note").empty()) line("", terminal_safe(str(u, "note")));
+    if (const auto files = u.find("files"); files != u.end() && files->is_array())
+      for (const auto& f : *files)
+        line("", terminal_safe(str(f, "path") + "  " + str(f, "owner") + ":" + str(f, "group") + " " + str(f, "mode") +
+                               "  mtime " + time_short(f.value("mtime", std::int64_t{0}) * 1000000) + "  sha256 " +
+                               str(f, "sha256").substr(0, 16)));
+  };
+  for (const auto& t : *timers) {
+    if (!t.is_object()) continue;
+    unit_line(t);
+    if (const auto sch = t.find("schedule"); sch != t.end() && sch->is_object())
+      for (const auto& [k, v] : sch->items())
+        if (v.is_array())
+          for (const auto& x : v) line("schedule", terminal_safe(k + "=" + json_text(x)));
+    if (const auto svc = t.find("service"); svc != t.end() && svc->is_object()) {
+      unit_line(*svc);
+      if (const auto ex = svc->find("exec_start"); ex != svc->end() && ex->is_array())
+        for (const auto& x : *ex) line("runs", terminal_safe(json_text(x)));
+      line("as user", terminal_safe(str(*svc, "user").empty() ? std::string("(User= unset)") : str(*svc, "user")));
+    }
+    if (const auto risks = t.find("risks"); risks != t.end() && risks->is_array())
+      for (const auto& r : *risks) line("risk", terminal_safe(str(r, "unit") + " " + str(r, "code") + ": " + str(r, "reason")));
+    if (const auto ch = t.find("changes"); ch != t.end() && ch->is_array())
+      for (const auto& c : *ch)
+        line("changed", terminal_safe(str(c, "unit") + " " + str(c, "property") + ": " + str(c, "old") + " -> " +
+                                      str(c, "new")));
+    if (const auto pr = t.find("problems"); pr != t.end() && pr->is_array())
+      for (const auto& p : *pr) line("problem", terminal_safe(str(p, "code") + " " + str(p, "path") + ": " + str(p, "message")));
+  }
+}
+
 }  // namespace
 
 std::string terminal_safe(std::string_view s) {
@@ -105,6 +156,7 @@ std::string render_detection(const core::Detection& d, bool color) {
       }
     }
   }
+  if (d.enrichment.is_object()) render_enrichment(d.enrichment, line);
   line("id", d.id);
   s += "  evidence\n";
   for (const auto& e : d.evidence) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -14,6 +15,8 @@
 #include "jcorr/app/exit_codes.h"
 #include "jcorr/app/render.h"
 #include "jcorr/app/rule_files.h"
+#include "jcorr/baseline/baseline_watch.h"
+#include "jcorr/baseline/enrichment.h"
 #include "jcorr/core/correlator.h"
 #include "jcorr/core/matcher.h"
 #include "jcorr/sinks/webhook_set.h"
@@ -57,6 +60,12 @@ Options:
                          see docs/webhooks.md): spooled on disk, then delivered
       --webhook-wait DUR at the end, wait this long for delivery (default 30s);
                          what is left stays spooled for the next run
+      --baseline FILE    an approved timer baseline (jcorr baseline scan) for rules
+                         with baseline lists (see docs/baseline.md)
+      --host-root DIR    the unit files of the journal's host, mounted at DIR (/ for
+                         this machine): timer detections of that host (its
+                         /etc/machine-id) get an "enrichment" with what the files
+                         say, and baseline lists compare the files with --baseline
   -q, --quiet            no summary on stderr
   -h, --help             this help
 
@@ -95,6 +104,8 @@ struct Options {
   bool pushdown = true;
   std::string explain_rule;
   core::CorrelatorOptions correlator;
+  std::string baseline;                          // approved baseline file
+  std::string host_root;                         // the journal host's files, for enrichment
   std::string webhook;                           // webhook configuration file
   core::Micros webhook_wait = 30LL * 1000000;  // how long to wait for delivery at the end
 };
@@ -169,6 +180,12 @@ std::optional<int> parse(const std::vector<std::string>& args, Options& o, const
       auto d = core::parse_duration(v);
       if (!d) return usage_error("--webhook-wait: " + d.error(), command);
       o.webhook_wait = *d;
+    } else if (is("", "--baseline")) {
+      if (!value(v) || v.empty()) return usage_error("--baseline needs a baseline file", command);
+      o.baseline = v;
+    } else if (is("", "--host-root")) {
+      if (!value(v) || v.empty()) return usage_error("--host-root needs a directory", command);
+      o.host_root = v;
     } else if (is("", "--rule")) {
       if (!value(v)) return usage_error("--rule needs a rule id", command);
       o.explain_rule = v;
@@ -399,7 +416,8 @@ std::optional<DeferredResult> deferred_replay(
 
 void print_diagnostics(const std::vector<core::Diagnostic>& ds, bool warnings) {
   for (const auto& d : ds)
-    if (d.severity == core::Severity::kError || warnings) std::cerr << d.to_string() << "\n";
+    if (d.severity == core::Severity::kError || warnings || d.code == core::codes::kBaselineMissing)
+      std::cerr << d.to_string() << "\n";
 }
 
 class StderrTracer final : public core::Tracer {
@@ -428,9 +446,38 @@ int run(Options& o, const char* command) {
   std::unique_ptr<core::RuleSet> rules;
   core::FieldSchema dump_schema;
   core::FieldSchema* schema = &dump_schema;
+  std::shared_ptr<baseline::BaselineWatch> watch;
+  if (!o.baseline.empty() || !o.host_root.empty()) {
+    std::optional<baseline::Baseline> approved;
+    if (!o.baseline.empty()) {
+      auto read = baseline::BaselineWatch::read_baseline_file(o.baseline);
+      if (!read) {
+        std::cerr << "jcorr " << command << ": --baseline " << read.error() << "\n";
+        return kExitUsage;
+      }
+      approved = std::move(*read);
+    }
+    std::optional<std::filesystem::path> root;
+    if (!o.host_root.empty()) root = o.host_root;
+    baseline::WatchOptions wo;
+    wo.scan_once = true;  // the files do not change during a replay
+    auto w = baseline::BaselineWatch::open(std::move(approved), root, wo);
+    if (!w) {
+      std::cerr << "jcorr " << command << ": --host-root " << o.host_root << ": " << w.error() << "\n";
+      return kExitUsage;
+    }
+    watch = std::move(*w);
+    if (watch->has_root() && watch->machine_id().empty() && !o.quiet)
+      std::cerr << "jcorr " << command << ": --host-root " << o.host_root
+                << ": etc/machine-id is missing or malformed; no detection will be enriched\n";
+  }
+  std::optional<baseline::Enricher> enricher;
+  if (watch && watch->has_root()) enricher.emplace(watch);
   if (!o.dump) {
     if (o.rules.empty()) o.rules.push_back(default_rules_path());
-    auto loaded = load_rule_paths(o.rules);
+    core::LoadOptions load_options;
+    if (watch) load_options.baseline_list = baseline::BaselineWatch::list_provider(watch);
+    auto loaded = load_rule_paths(o.rules, load_options);
     print_diagnostics(loaded.diagnostics, false);
     if (core::has_errors(loaded.diagnostics)) {
       std::cerr << "jcorr " << command << ": rules have errors; nothing was run (jcorr rules check shows all problems)\n";
@@ -538,9 +585,10 @@ int run(Options& o, const char* command) {
   std::uint64_t entries = 0, detections = 0;
   std::string buffer;
   auto flush_detections = [&] {
-    for (const auto& d : out) {
+    for (auto& d : out) {
       if (!o.explain_rule.empty() && d.rule_id != o.explain_rule) continue;
       ++detections;
+      if (enricher) enricher->attach(d);
       if (webhooks) webhooks->handle(d);  // a refusal is logged and counted by the webhook
       if (json_out) buffer += core::to_json_line(d);
       else buffer += render_detection(d, color);
@@ -621,6 +669,8 @@ int replay_command(const std::vector<std::string>& args) {
   if (auto rc = parse(args, o, "replay", kReplayHelp)) return *rc;
   if (!o.explain_rule.empty()) return usage_error("--rule belongs to jcorr explain", "replay");
   if (o.dump && !o.webhook.empty()) return usage_error("--webhook cannot be used with --dump", "replay");
+  if (o.dump && (!o.baseline.empty() || !o.host_root.empty()))
+    return usage_error("--baseline and --host-root cannot be used with --dump", "replay");
   return run(o, "replay");
 }
 

@@ -1,12 +1,14 @@
 // `jcorr rules check` and `jcorr rules test`.
 #include <unistd.h>
 
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "jcorr/app/commands.h"
 #include "jcorr/app/exit_codes.h"
 #include "jcorr/app/rule_files.h"
+#include "jcorr/baseline/baseline_watch.h"
 #include "jcorr/core/correlator.h"
 #include "jcorr/core/matcher.h"
 
@@ -14,8 +16,8 @@ namespace jcorr::app {
 
 namespace {
 
-constexpr const char* kRulesHelp = R"(usage: jcorr rules check [--output text|json] PATH...
-       jcorr rules test PATH...
+constexpr const char* kRulesHelp = R"(usage: jcorr rules check [--output text|json] [BASELINE OPTIONS] PATH...
+       jcorr rules test [BASELINE OPTIONS] PATH...
 
 check  Validates rule files (or directories of *.json files) and prints every
        problem at once: file:line:col, the JSON pointer, the rule id, a stable
@@ -26,12 +28,17 @@ check  Validates rule files (or directories of *.json files) and prints every
 test   Runs the test cases rules carry in "tests": each feeds its events to the
        rule alone and compares the detections with "expect". Exit 0 when all
        pass, 3 otherwise.
+
+Baseline options (for rules with {"baseline": ...} lists; docs/baseline.md):
+  --baseline FILE   an approved timer baseline (jcorr baseline scan)
+  --host-root DIR   the unit files the baseline is compared with
+Without them such rules are left out with a rule.baseline.missing warning.
 )";
 
 using nlohmann::json;
 
-int check(const std::vector<std::string>& paths, bool json_out) {
-  auto loaded = load_rule_paths(paths);
+int check(const std::vector<std::string>& paths, bool json_out, const core::LoadOptions& options) {
+  auto loaded = load_rule_paths(paths, options);
   std::size_t errors = 0, warnings = 0;
   for (const auto& d : loaded.diagnostics) (d.severity == core::Severity::kError ? errors : warnings)++;
   std::vector<std::pair<std::string, std::string>> full_scan;
@@ -135,10 +142,11 @@ std::optional<std::string> build_test_event(const json& j, std::size_t index, co
   return std::nullopt;
 }
 
-int test(const std::vector<std::string>& paths) {
-  auto loaded = load_rule_paths(paths);
+int test(const std::vector<std::string>& paths, const core::LoadOptions& options) {
+  auto loaded = load_rule_paths(paths, options);
   for (const auto& d : loaded.diagnostics)
-    if (d.severity == core::Severity::kError) std::cout << d.to_string() << "\n";
+    if (d.severity == core::Severity::kError || d.code == core::codes::kBaselineMissing)
+      std::cout << d.to_string() << "\n";
   if (core::has_errors(loaded.diagnostics)) return kExitRules;
   std::size_t passed = 0, failed = 0;
   for (const auto& rule : loaded.set->rules) {
@@ -207,8 +215,22 @@ int rules_command(const std::vector<std::string>& args) {
   }
   std::vector<std::string> paths;
   bool json_out = false;
+  std::string baseline_file, host_root;
   for (std::size_t i = 1; i < args.size(); ++i) {
-    if (args[i] == "--output=json" || (args[i] == "--output" && i + 1 < args.size() && args[i + 1] == "json")) {
+    bool missing_value = false;
+    auto value = [&](const std::string& name, std::string& out) {
+      if (args[i].starts_with(name + "=")) out = args[i].substr(name.size() + 1);
+      else if (args[i] != name) return false;
+      else if (i + 1 < args.size()) out = args[++i];
+      missing_value = out.empty();
+      return true;
+    };
+    if (value("--baseline", baseline_file) || value("--host-root", host_root)) {
+      if (missing_value) {
+        std::cerr << "jcorr rules: --baseline and --host-root need a value\n";
+        return kExitUsage;
+      }
+    } else if (args[i] == "--output=json" || (args[i] == "--output" && i + 1 < args.size() && args[i + 1] == "json")) {
       json_out = true;
       if (args[i] == "--output") ++i;
     } else if (args[i] == "--output=text" || (args[i] == "--output" && i + 1 < args.size() && args[i + 1] == "text")) {
@@ -224,8 +246,30 @@ int rules_command(const std::vector<std::string>& args) {
     }
   }
   if (paths.empty()) paths.push_back(default_rules_path());
-  if (args[0] == "check") return check(paths, json_out);
-  if (args[0] == "test") return test(paths);
+  core::LoadOptions options;
+  if (!baseline_file.empty() || !host_root.empty()) {
+    std::optional<baseline::Baseline> approved;
+    if (!baseline_file.empty()) {
+      auto read = baseline::BaselineWatch::read_baseline_file(baseline_file);
+      if (!read) {
+        std::cerr << "jcorr rules: --baseline " << read.error() << "\n";
+        return kExitUsage;
+      }
+      approved = std::move(*read);
+    }
+    std::optional<std::filesystem::path> root;
+    if (!host_root.empty()) root = host_root;
+    baseline::WatchOptions wo;
+    wo.scan_once = true;
+    auto watch = baseline::BaselineWatch::open(std::move(approved), root, wo);
+    if (!watch) {
+      std::cerr << "jcorr rules: --host-root " << host_root << ": " << watch.error() << "\n";
+      return kExitUsage;
+    }
+    options.baseline_list = baseline::BaselineWatch::list_provider(*watch);
+  }
+  if (args[0] == "check") return check(paths, json_out, options);
+  if (args[0] == "test") return test(paths, options);
   std::cerr << "jcorr rules: unknown command \"" << args[0] << "\" (check, test)\n";
   return kExitUsage;
 }

@@ -43,6 +43,7 @@ nlohmann::json to_json(const Detection& d) {
   j["evidence"] = std::move(ev);
   if (d.evidence_omitted) j["evidence_omitted"] = d.evidence_omitted;
   if (d.window_truncated) j["window_truncated"] = true;
+  if (!d.enrichment.is_null()) j["enrichment"] = d.enrichment;
   return j;
 }
 

@@ -132,7 +132,7 @@ int cost(const Condition& c) {
   if (c.kind != Condition::Kind::kTest) return 3;
   switch (c.test.op) {
     case ValueTest::Op::kRegex: return 4;
-    case ValueTest::Op::kInList: return 2;
+    case ValueTest::Op::kInList: return c.test.list && c.test.list->lookup ? 5 : 2;  // a baseline lookup may rescan
     default: return 0;
   }
 }

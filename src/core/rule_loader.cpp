@@ -115,6 +115,7 @@ std::optional<RuleSeverity> parse_severity(std::string_view s) {
 }
 
 bool ValueList::contains(std::string_view value) const {
+  if (lookup) return lookup(value);
   switch (mode) {
     case Mode::kExact: return exact.find(std::string(value)) != exact.end();
     case Mode::kPrefix:
@@ -255,6 +256,7 @@ struct RuleLoader::Impl {
   std::vector<FileText> files;
   std::vector<RawRule> raw_rules;
   std::vector<RawList> raw_lists;
+  std::unordered_set<std::string> baseline_lists_absent;  // baseline lists left out: no baseline given
   std::vector<Diagnostic> diags;
   bool capped = false;
 
@@ -301,6 +303,7 @@ class RuleCompiler {
   const RawRule& raw_;
   std::unique_ptr<Rule> rule_;
   bool failed_ = false;
+  bool skipped_ = false;  // uses a baseline list that was not given (a warning, not an error)
   std::unordered_map<std::string, int> event_index_;
   std::unordered_map<std::string, int> step_index_;
   // regex group names seen while compiling the current event's predicate
@@ -597,6 +600,12 @@ bool RuleCompiler::compile_test(const json& j, const std::string& ptr, ValueTest
     } else if (op == "in_list") {
       if (!it->is_string()) { error(codes::kTypeMismatch, p, "\"in_list\" takes a list name"); continue; }
       auto found = set_.lists.find(it->get<std::string>());
+      if (found == set_.lists.end() && L_.baseline_lists_absent.count(it->get<std::string>())) {
+        skipped_ = true;
+        warn(codes::kBaselineMissing, p,
+             "list \"" + it->get<std::string>() + "\" is not available (see the list); the rule is left out");
+        continue;
+      }
       if (found == set_.lists.end()) {
         error(codes::kListUnknown, p, "no list named \"" + it->get<std::string>() + "\"");
         continue;
@@ -1257,7 +1266,7 @@ std::unique_ptr<Rule> RuleCompiler::compile() {
   r.max_window = std::max(w, gaps);
   if (r.suppress) r.max_window = std::max(r.max_window, r.suppress->duration);
   r.source_hash = sha256_hex(j.dump() + (raw_.shared_events ? raw_.shared_events->dump() : std::string()));
-  if (failed_) return nullptr;
+  if (failed_ || skipped_) return nullptr;
   return std::move(rule_);
 }
 
@@ -1367,10 +1376,46 @@ std::unique_ptr<RuleSet> RuleLoader::finish() {
       take_values(raw.body, raw.pointer);
     } else if (raw.body.is_object()) {
       for (auto it = raw.body.begin(); it != raw.body.end(); ++it)
-        if (it.key() != "match" && it.key() != "values" && it.key() != "file" && it.key() != "description") {
-          err(codes::kKeyUnknown, ptr_join(raw.pointer, it.key()), "unknown key \"" + it.key() + "\" (a list has \"match\", \"values\", \"file\")");
+        if (it.key() != "match" && it.key() != "values" && it.key() != "file" && it.key() != "description" &&
+            it.key() != "baseline") {
+          err(codes::kKeyUnknown, ptr_join(raw.pointer, it.key()),
+              "unknown key \"" + it.key() + "\" (a list has \"match\", \"values\", \"file\", \"baseline\")");
           ok = false;
         }
+      if (auto b = raw.body.find("baseline"); b != raw.body.end()) {
+        // Values from the timer baseline, through the caller: the core reads no file.
+        const std::string bp = ptr_join(raw.pointer, "baseline");
+        if (raw.body.contains("values") || raw.body.contains("file") || raw.body.contains("match")) {
+          err(codes::kValueInvalid, bp, "a baseline list takes no \"values\", \"file\" or \"match\"");
+          continue;
+        }
+        if (!b->is_string()) { err(codes::kTypeMismatch, bp, "\"baseline\" names what to take from the baseline"); continue; }
+        const std::string selector = b->get<std::string>();
+        if (std::find(std::begin(kBaselineSelectors), std::end(kBaselineSelectors), selector) ==
+            std::end(kBaselineSelectors)) {
+          err(codes::kValueInvalid, bp,
+              "unknown baseline selector \"" + selector + "\" (timers, services, new, changed, drifted, machine-id)");
+          continue;
+        }
+        if (!L.options.baseline_list) {
+          L.baseline_lists_absent.insert(raw.name);
+          L.report(Severity::kWarning, codes::kBaselineMissing, raw.file, bp, "",
+                   "list \"" + raw.name + "\" comes from a baseline and none was given (jcorr replay --baseline FILE; "
+                   "daemon: \"baseline\": {\"file\": ...}); the rules using it are left out");
+          continue;
+        }
+        auto lookup = L.options.baseline_list(selector);
+        if (!lookup.test) {
+          L.baseline_lists_absent.insert(raw.name);
+          L.report(Severity::kWarning, codes::kBaselineMissing, raw.file, bp, "",
+                   "list \"" + raw.name + "\" is unavailable: " + lookup.unavailable +
+                       "; the rules using it are left out");
+          continue;
+        }
+        list->lookup = std::move(lookup.test);
+        set->lists.emplace(raw.name, std::move(list));
+        continue;
+      }
       if (auto m = raw.body.find("match"); m != raw.body.end()) {
         if (*m == "exact") list->mode = ValueList::Mode::kExact;
         else if (*m == "prefix") list->mode = ValueList::Mode::kPrefix;

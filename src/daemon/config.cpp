@@ -261,7 +261,7 @@ ConfigResult parse_config(std::string_view text, std::string_view origin, std::s
   if (!w.expect(root, json::value_t::object, "", "an object")) return result;
   w.check_keys(root, "",
                {"rules", "follow", "state_directory", "start_at", "outputs", "metrics", "watermark",
-                "checkpoint_interval", "caps", "journal_access", "log_level"});
+                "checkpoint_interval", "caps", "journal_access", "log_level", "baseline"});
 
   if (root.contains("rules")) {
     const json& r = root["rules"];
@@ -298,6 +298,20 @@ ConfigResult parse_config(std::string_view text, std::string_view origin, std::s
     c.outputs.stdout_lines = true;
   }
   if (root.contains("metrics")) parse_metrics(w, root["metrics"], c);
+  if (root.contains("baseline")) {
+    const json& b = root["baseline"];
+    if (w.expect(b, json::value_t::object, "/baseline", "an object")) {
+      w.check_keys(b, "/baseline", {"file", "root", "enrich", "rescan_interval"});
+      if (b.contains("file"))
+        if (auto p = w.path(b["file"], "/baseline/file")) c.baseline.file = *p;
+      if (b.contains("root"))
+        if (auto p = w.path(b["root"], "/baseline/root")) c.baseline.root = *p;
+      if (b.contains("enrich"))
+        if (auto e = w.boolean(b["enrich"], "/baseline/enrich")) c.baseline.enrich = *e;
+      if (b.contains("rescan_interval"))
+        if (auto d = w.duration(b["rescan_interval"], "/baseline/rescan_interval")) c.baseline.rescan_interval = *d;
+    }
+  }
   if (root.contains("watermark")) {
     const json& m = root["watermark"];
     if (w.expect(m, json::value_t::object, "/watermark", "an object")) {

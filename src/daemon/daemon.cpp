@@ -17,6 +17,8 @@
 #include <unordered_set>
 
 #include "jcorr/app/rule_files.h"
+#include "jcorr/baseline/baseline_watch.h"
+#include "jcorr/baseline/enrichment.h"
 #include "jcorr/daemon/checkpoint.h"
 #include "jcorr/daemon/config.h"
 #include "jcorr/daemon/logger.h"
@@ -74,6 +76,11 @@ struct Daemon::Impl {
   std::optional<Checkpoint> checkpoint;  // as read at start
   std::vector<OwnPid> own_pids;
   std::unique_ptr<core::RuleSet> loaded_rules;  // between the rules and journal steps
+  // The approved baseline and this machine's unit files: baseline lists in rules, and
+  // the enrichment of timer detections (docs/baseline.md). Null when neither is wanted.
+  std::shared_ptr<baseline::BaselineWatch> watch;
+  std::optional<baseline::Enricher> enricher;
+  std::uint64_t enriched_total = 0;
   std::unique_ptr<Outputs> outputs;
   std::unique_ptr<Pipeline> pipeline;
   std::unique_ptr<MetricsServer> metrics;
@@ -174,11 +181,41 @@ struct Daemon::Impl {
     return {};
   }
 
+  // Opens the baseline and the unit files of c.baseline; null when no baseline file is
+  // named and enrichment is off. A baseline that cannot be read is a failure; a root
+  // that cannot be opened only turns enrichment off (logged).
+  std::expected<std::shared_ptr<baseline::BaselineWatch>, std::string> open_watch(const DaemonConfig& c) {
+    const auto& b = c.baseline;
+    if (b.file.empty() && !b.enrich) return nullptr;
+    std::optional<baseline::Baseline> approved;
+    if (!b.file.empty()) {
+      auto read = baseline::BaselineWatch::read_baseline_file(b.file);
+      if (!read) return std::unexpected("baseline: " + read.error());
+      approved = std::move(*read);
+    }
+    baseline::WatchOptions options;
+    options.min_rescan = std::chrono::microseconds(b.rescan_interval);
+    auto w = baseline::BaselineWatch::open(approved, std::filesystem::path(b.root), options);
+    if (!w) {
+      log.warning("baseline: the unit files under " + b.root + " cannot be read (" + w.error() +
+                  "); no enrichment, and lists that compare files with the baseline are unavailable");
+      if (!approved) return nullptr;
+      w = baseline::BaselineWatch::open(std::move(approved), std::nullopt, options);
+      if (!w) return std::unexpected("baseline: " + w.error());
+    }
+    if ((*w)->has_root() && (*w)->machine_id().empty() && b.enrich)
+      log.warning("baseline: " + b.root + "/etc/machine-id is missing or malformed; detections are not enriched");
+    return std::move(*w);
+  }
+
   // Loads the configured rules; errors (or no rule at all) are a failure.
-  std::expected<std::unique_ptr<core::RuleSet>, std::string> load_rules(const DaemonConfig& c) {
+  std::expected<std::unique_ptr<core::RuleSet>, std::string> load_rules(
+      const DaemonConfig& c, const std::shared_ptr<baseline::BaselineWatch>& with_watch) {
     std::vector<std::string> paths = c.rules;
     if (paths.empty()) paths.push_back(app::default_rules_path());
-    auto loaded = app::load_rule_paths(paths);
+    core::LoadOptions options;
+    if (with_watch) options.baseline_list = baseline::BaselineWatch::list_provider(with_watch);
+    auto loaded = app::load_rule_paths(paths, options);
     log_diagnostics(log, loaded.diagnostics);
     if (core::has_errors(loaded.diagnostics))
       return std::unexpected("the rules have errors (listed above; jcorr rules check shows them too)");
@@ -187,9 +224,12 @@ struct Daemon::Impl {
   }
 
   std::expected<void, StepError> step_rules() {
-    auto r = load_rules(config);
+    auto w = open_watch(config);
+    if (!w) return std::unexpected(StepError{kRunRules, w.error()});
+    auto r = load_rules(config, *w);
     if (!r) return std::unexpected(StepError{kRunRules, r.error()});
     loaded_rules = std::move(*r);
+    set_watch(config, std::move(*w));
     log.info("loaded " + std::to_string(loaded_rules->rules.size()) + " rules");
     return {};
   }
@@ -299,10 +339,26 @@ struct Daemon::Impl {
     asio::post(io, [this] { drain_step(); });
   }
 
+  void set_watch(const DaemonConfig& c, std::shared_ptr<baseline::BaselineWatch> w) {
+    watch = std::move(w);
+    enricher.reset();
+    if (watch && c.baseline.enrich && watch->has_root() && !watch->machine_id().empty()) enricher.emplace(watch);
+  }
+
   void deliver(const core::Detection& d) {
     unflushed = true;
     ++detections_total;
     ++detections_by_rule[d.rule_id];
+    if (enricher) {
+      // Read the unit files now: the closer to the detection, the truer the picture
+      // (a file deleted since is itself a finding). Bounded by the scanner's caps.
+      core::Detection e = d;
+      if (enricher->attach(e)) {
+        ++enriched_total;
+        if (!pending.empty() || !outputs || !outputs->handle(e)) pending.push_back(std::move(e));
+        return;
+      }
+    }
     if (!pending.empty() || !outputs || !outputs->handle(d)) pending.push_back(d);
   }
 
@@ -428,7 +484,12 @@ struct Daemon::Impl {
       log.warning("state_directory changes only on restart; keeping " + config.state_directory);
       next.state_directory = config.state_directory;
     }
-    auto rules = load_rules(next);
+    auto next_watch = open_watch(next);
+    if (!next_watch) {
+      log.error("reload rejected: " + next_watch.error() + "; the running rules are kept");
+      return done(false);
+    }
+    auto rules = load_rules(next, *next_watch);
     if (!rules) {
       log.error("reload rejected: " + rules.error() + "; the running rules are kept");
       return done(false);
@@ -486,6 +547,7 @@ struct Daemon::Impl {
     retired_stats.suppressed += pipeline->correlator().stats().suppressed;
     retired_stats.late_entries += pipeline->correlator().stats().late_entries;
     pipeline = std::move(*p);
+    set_watch(next, std::move(*next_watch));
     if (!same_journal) {
       committable.reset();
       written.reset();
@@ -542,6 +604,10 @@ struct Daemon::Impl {
     const auto now = now_realtime_us();
     m.counter("jcorr_entries_read_total", "Journal entries read and processed live.",
               static_cast<double>(retired.entries + c.entries));
+    m.counter("jcorr_detections_enriched_total", "Timer detections enriched with this machine's unit files.",
+              static_cast<double>(enriched_total));
+    m.counter("jcorr_baseline_scans_total", "Scans of the unit files by the current baseline watch.",
+              static_cast<double>(watch ? watch->scans() : 0));
     m.counter("jcorr_entries_matched_total", "Live entries that matched at least one event definition.",
               static_cast<double>(retired.matched + c.matched));
     m.counter("jcorr_entries_replayed_total", "Entries read again silently to rebuild state (restart, reload).",
@@ -637,7 +703,12 @@ int Daemon::run(bool check_only, std::optional<LogLevel> level) {
   I.level_override = level;
   I.log.set_level(level.value_or(I.config.log_level));
   if (check_only) {
-    auto rules = I.load_rules(I.config);
+    auto w = I.open_watch(I.config);
+    if (!w) {
+      I.log.error(w.error());
+      return kRunRules;
+    }
+    auto rules = I.load_rules(I.config, *w);
     if (!rules) {
       I.log.error(rules.error());
       return kRunRules;

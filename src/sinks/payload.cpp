@@ -115,6 +115,26 @@ json slack_message(const json& d) {
     blocks.push_back(
         {{"type", "context"}, {"elements", json::array({{{"type", "mrkdwn"}, {"text", clip(mrkdwn(line), 2900)}}})}});
   }
+  // What the host's unit files say (docs/baseline.md): one line per timer.
+  if (auto e = d.find("enrichment"); e != d.end() && e->is_object())
+    if (auto timers = e->find("timers"); timers != e->end() && timers->is_array() && !timers->empty()) {
+      std::string line;
+      for (const auto& t : *timers) {
+        if (!t.is_object()) continue;
+        if (!line.empty()) line += "\n";
+        line += str(t, "unit") + ": " + str(t, "state") + ", baseline " + str(t, "baseline");
+        if (auto svc = t.find("service"); svc != t.end() && svc->is_object()) {
+          line += "; " + str(*svc, "unit") + " " + str(*svc, "state");
+          if (auto ex = svc->find("exec_start"); ex != svc->end() && ex->is_array() && !ex->empty())
+            line += " runs " + joined(*ex);
+        }
+        if (auto r = t.find("risks"); r != t.end() && r->is_array() && !r->empty()) {
+          line += "; risks:";
+          for (const auto& x : *r) line += " " + str(x, "code");
+        }
+      }
+      blocks.push_back({{"type", "section"}, {"text", {{"type", "mrkdwn"}, {"text", clip("*Unit files*\n" + mrkdwn(line), 2900)}}}});
+    }
   return json{{"text", clip(mrkdwn(text), 3000)}, {"blocks", std::move(blocks)}};
 }
 

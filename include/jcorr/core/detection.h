@@ -46,6 +46,10 @@ struct Detection {
   std::uint32_t evidence_omitted = 0;  // members left out above the evidence cap
   bool window_truncated = false;       // an absence fired at end of input, before its deadline
   std::string completing_entry;        // entry id of the entry that completed it ("" for absences)
+  // What the host's files say about the detection's timer, attached by the runtime after
+  // the correlator emitted it (docs/baseline.md); null when there is none. Not part of
+  // the id.
+  nlohmann::json enrichment;
 };
 
 // The canonical JSON object (sorted keys, no wall clock).

@@ -57,6 +57,9 @@ inline constexpr std::string_view kCaptureUnknown = "rule.capture.unknown";
 inline constexpr std::string_view kListUnknown = "rule.list.unknown";
 inline constexpr std::string_view kListDuplicate = "rule.list.duplicate";
 inline constexpr std::string_view kListUnreadable = "rule.list.unreadable";
+// A list needs a baseline and none was given: the list and the rules using it are left
+// out (a warning, so that optional baseline rules can sit beside the others).
+inline constexpr std::string_view kBaselineMissing = "rule.baseline.missing";
 inline constexpr std::string_view kTemplateInvalid = "rule.template.invalid";
 inline constexpr std::string_view kCorrelateInvalid = "rule.correlate.invalid";
 inline constexpr std::string_view kRuleCycle = "rule.detections.cycle";

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +37,11 @@ struct ValueList {
   std::unordered_set<std::string> exact;
   std::vector<std::string> prefixes;
   std::shared_ptr<re2::RE2> regex;  // one anchored alternation of every entry, for kRegex
+  // A membership test supplied by the loader's caller (a baseline list, see
+  // LoadOptions::baseline_list); when set it decides alone. It may consult state the
+  // caller keeps up to date (the unit files on disk), so its answer can change between
+  // calls; it must not throw.
+  std::function<bool(std::string_view)> lookup;
   // True when value is in the list under the list's mode.
   bool contains(std::string_view value) const;
 };

@@ -21,10 +21,23 @@
 
 namespace jcorr::core {
 
+// What a baseline list provider returns: the membership test of the list, or, when it
+// cannot be built here (say it compares files that were not given), why not.
+struct BaselineListLookup {
+  std::function<bool(std::string_view)> test;  // empty: the list is unavailable
+  std::string unavailable;                     // why, when test is empty
+};
+
 struct LoadOptions {
   // Returns the text of a list file named in a rule file (path as written there, the
   // origin of the file naming it), or an error message. Unset: list files are an error.
   std::function<std::expected<std::string, std::string>(std::string_view origin, std::string_view path)> read_file;
+  // Returns the membership test of a list whose values come from the timer baseline
+  // ({"baseline": SELECTOR}, SELECTOR one of kBaselineSelectors). When it is unset, or
+  // says the list is unavailable, the list and the rules using it are left out with a
+  // rule.baseline.missing warning (not an error: optional baseline rules may sit beside
+  // the others).
+  std::function<BaselineListLookup(std::string_view selector)> baseline_list;
   // Stop collecting after this many diagnostics (one more says it was capped).
   std::size_t max_diagnostics = 200;
   // RE2 memory budget per regex; patterns that need more are rejected at load.
@@ -32,6 +45,12 @@ struct LoadOptions {
   // Include rules that say "enabled": false.
   bool include_disabled = false;
 };
+
+// The selectors a baseline list may name (docs/baseline.md): "timers" and "services"
+// (the units the baseline records), "new", "changed" and "drifted" (units whose files
+// differ from it now) and "machine-id" (the machine whose files are compared).
+inline constexpr std::string_view kBaselineSelectors[] = {"timers", "services", "new", "changed", "drifted",
+                                                          "machine-id"};
 
 class RuleLoader {
  public:

@@ -57,6 +57,15 @@ struct MetricsConfig {
   bool operator==(const MetricsConfig&) const = default;
 };
 
+// The timer baseline and detection enrichment (docs/baseline.md).
+struct BaselineConfig {
+  std::string file;                    // approved baseline (jcorr baseline scan); empty for none
+  std::string root = "/";              // where this machine's unit files are (a test tree in tests)
+  bool enrich = true;                  // attach what the files say to this machine's timer detections
+  core::Micros rescan_interval = 100000;  // least time between two scans of the unit files
+  bool operator==(const BaselineConfig&) const = default;
+};
+
 struct DaemonConfig {
   std::string origin;                // the configuration file
   std::vector<std::string> rules;    // rule files or directories; empty: the default rules path
@@ -66,6 +75,7 @@ struct DaemonConfig {
   StartAt start_at = StartAt::kTail;  // where a first run (no checkpoint) starts
   OutputsConfig outputs;
   MetricsConfig metrics;
+  BaselineConfig baseline;
   core::Micros lateness = 0;              // allowed lateness of entries
   bool wall_clock = true;                 // the watermark also advances with the wall clock
   core::Micros wall_clock_delay = 1000000;  // ... to now - lateness - this
