@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "baseline/sha256.h"
+#include "jcorr/app/render.h"
 #include "jcorr/baseline/enrichment.h"
 #include "jcorr/baseline/scanner.h"
 #include "unit/baseline/temp_tree.h"
@@ -276,6 +277,41 @@ TEST_CASE("enrichment without a baseline reports the files and status unknown", 
   CHECK(d.enrichment["timers"][0]["service"]["exec_start"] == json::array({"/usr/bin/backup --all"}));
   CHECK(d.enrichment["timers"][0]["service"]["user"] == "backup");
   CHECK(d.enrichment["timers"][0]["changes"] == json::array());
+}
+
+TEST_CASE("the terminal view shows the enrichment, terminal-safe", "[baseline][enrichment]") {
+  TempTree t;
+  approved_tree(t);
+  // A file name with a terminal escape: the view must show it escaped.
+  write_unit(t, "/etc/systemd/system/backup.timer.d/\x1b[2Jx.conf", "[Timer]\nOnCalendar=hourly\n", kT0);
+  auto watch = BaselineWatch::open(std::nullopt, t.root());
+  REQUIRE(watch);
+  Enricher enricher(*watch);
+  core::Detection d = timer_detection(kMachineId, "backup.timer");
+  d.title = "timer";
+  d.severity = "high";
+  REQUIRE(enricher.attach(d));
+  const std::string view = app::render_detection(d, false);
+  INFO(view);
+  const std::string expected =
+      "  unit      backup.timer (system, loaded; baseline unknown)\n"
+      "            /etc/systemd/system/backup.timer  root:root 0644  mtime 2023-11-14T22:13:20Z  sha256 " +
+      sha256_hex(kTimer).substr(0, 16) +
+      "\n"
+      "            /etc/systemd/system/backup.timer.d/\\x1b[2Jx.conf  root:root 0644  mtime 2023-11-14T22:13:20Z  sha256 " +
+      sha256_hex("[Timer]\nOnCalendar=hourly\n").substr(0, 16) +
+      "\n"
+      "  schedule  OnCalendar=daily\n"
+      "  schedule  OnCalendar=hourly\n"
+      "  schedule  Persistent=true\n"
+      "  unit      backup.service (system, loaded; baseline unknown)\n"
+      "            /etc/systemd/system/backup.service  root:root 0644  mtime 2023-11-14T22:13:20Z  sha256 " +
+      sha256_hex(kService).substr(0, 16) +
+      "\n"
+      "  runs      /usr/bin/backup --all\n"
+      "  as user   backup\n";
+  CHECK(view.find(expected) != std::string::npos);
+  CHECK(view.find('\x1b') == std::string::npos);
 }
 
 }  // namespace jcorr::baseline
