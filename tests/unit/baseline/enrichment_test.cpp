@@ -3,6 +3,8 @@
 // detections that must not be enriched — each checked exactly.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 #include "baseline/sha256.h"
 #include "jcorr/app/render.h"
 #include "jcorr/baseline/enrichment.h"
@@ -211,6 +213,25 @@ TEST_CASE("enrichment reports missing, escaping and transient files as findings"
     REQUIRE(timer["problems"].size() == 1);
     CHECK(timer["problems"][0]["code"] == "fs.too-large");
     CHECK(timer["problems"][0]["path"] == "/etc/systemd/system/huge.timer");
+  }
+
+  SECTION("a symlink loop and a FIFO are problems, and the FIFO is never opened") {
+    t.symlink("/etc/systemd/system/loop.timer", "/etc/systemd/system/loop2.timer");
+    t.symlink("/etc/systemd/system/loop2.timer", "/etc/systemd/system/loop.timer");
+    t.write("/etc/systemd/system/fifo.timer", "[Timer]\nOnCalendar=daily\n");
+    REQUIRE(::mkfifo(t.host("/etc/systemd/system/fifo.service").c_str(), 0644) == 0);
+    auto fresh = BaselineWatch::open(approved, t.root(), options);
+    REQUIRE(fresh);
+    Enricher e(*fresh);
+    core::Detection loop = timer_detection(kMachineId, "loop.timer");
+    REQUIRE(e.attach(loop));
+    CHECK(loop.enrichment["timers"][0]["missing"] == "unreadable");
+    CHECK(loop.enrichment["timers"][0]["problems"][0]["code"] == "fs.symlink-loop");
+    core::Detection fifo = timer_detection(kMachineId, "fifo.timer");
+    REQUIRE(e.attach(fifo));
+    const json& svc = fifo.enrichment["timers"][0]["service"];
+    CHECK(svc["missing"] == "unreadable");
+    CHECK(fifo.enrichment["timers"][0]["problems"][0]["code"] == "fs.not-regular");
   }
 
   SECTION("a transient timer has no file") {
