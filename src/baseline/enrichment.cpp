@@ -14,6 +14,18 @@ constexpr std::string_view kScheduleKeys[] = {"OnActiveSec",      "OnBootSec",  
                                               "OnStartupSec",     "OnUnitActiveSec",   "OnUnitInactiveSec",
                                               "Persistent",       "RandomizedDelaySec", "Unit"};
 
+// The most entries any one list of an enrichment keeps: a user can give a unit of their
+// own any number of drop-ins, and a detection must stay a bounded message.
+constexpr std::size_t kMaxListed = 64;
+
+// Cuts obj[key] to kMaxListed entries, counting the rest in obj[key + "_omitted"].
+void cap(json& obj, const std::string& key) {
+  json& arr = obj[key];
+  if (arr.size() <= kMaxListed) return;
+  obj[key + "_omitted"] = arr.size() - kMaxListed;
+  arr.erase(arr.begin() + static_cast<std::ptrdiff_t>(kMaxListed), arr.end());
+}
+
 // Scan problems about a unit's own files: the unit file itself or a file in its NAME.d/.
 json problems_about(const Baseline& now, std::string_view name) {
   json out = json::array();
@@ -106,6 +118,7 @@ json describe_service(const BaselineWatch& watch, const Baseline& now, const Dri
   const auto user = u->directives.find("User");
   s["user"] = user == u->directives.end() || user->second.empty() ? json(nullptr) : json(user->second.back());
   s["files"] = files_of(*u);
+  cap(s, "files");
   add_risks(*u, risks);
   add_changes(drift, *u, changes);
   return s;
@@ -170,6 +183,7 @@ json describe_timer(const BaselineWatch& watch, const Baseline& now, const std::
     t["risks"] = std::move(risks);
     t["changes"] = std::move(changes);
     t["problems"] = std::move(problems);
+    for (const char* key : {"files", "risks", "changes", "problems"}) cap(t, key);
     out.push_back(std::move(t));
   };
   if (found.empty()) fill(nullptr);
@@ -196,6 +210,7 @@ std::optional<json> Enricher::enrich(const core::Detection& d) {
   for (const auto& t : timers)
     for (auto& x : describe_timer(*watch_, *now, t, service_hint)) list.push_back(std::move(x));
   out["timers"] = std::move(list);
+  cap(out, "timers");
   return out;
 }
 

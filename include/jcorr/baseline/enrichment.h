@@ -23,8 +23,10 @@
 //            "problems": [{"code", "path", "message"}…]}
 //   SERVICE = {"unit", "scope", "state", "missing"?, "baseline", "exec_start": ["…"],
 //              "user": "…" | null (User= unset), "files": [FILE…]}
-//   FILE = {"path", "link_target", "sha256", "owner", "group", "uid", "gid", "mode",
-//           "mtime", "size"}
+//   FILE = as in the baseline: {"path", "resolved", "link_target", "sha256", "owner",
+//           "group", "uid", "gid", "mode", "mtime", "size"}
+// Each array (timers too) keeps at most 64 entries; the number left out is in "KEY_omitted" (for
+// instance "files_omitted"), so a unit with thousands of drop-ins stays a bounded message.
 #pragma once
 
 #include <memory>

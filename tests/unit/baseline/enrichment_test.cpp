@@ -276,6 +276,26 @@ TEST_CASE("enrichment reports missing, escaping and transient files as findings"
   }
 }
 
+TEST_CASE("an enrichment keeps at most 64 entries per list and counts the rest", "[baseline][enrichment]") {
+  TempTree t;
+  approved_tree(t);
+  for (int i = 0; i < 100; ++i) {
+    char name[64];
+    std::snprintf(name, sizeof name, "/etc/systemd/system/backup.service.d/%03d.conf", i);
+    write_unit(t, name, "[Service]\nEnvironment=X=1\n", kT0);
+  }
+  auto watch = BaselineWatch::open(std::nullopt, t.root());
+  REQUIRE(watch);
+  Enricher enricher(*watch);
+  core::Detection d = timer_detection(kMachineId, "backup.timer");
+  REQUIRE(enricher.attach(d));
+  const json& svc = d.enrichment["timers"][0]["service"];
+  CHECK(svc["files"].size() == 64);
+  CHECK(svc["files_omitted"] == 37);  // the fragment and 100 drop-ins
+  CHECK(svc["files"][1]["path"] == "/etc/systemd/system/backup.service.d/000.conf");
+  CHECK_FALSE(d.enrichment["timers"][0].contains("files_omitted"));
+}
+
 TEST_CASE("timers_of takes every .timer unit name a detection's values hold", "[baseline][enrichment]") {
   core::Detection d;
   d.values["timer"] = "a.timer";
