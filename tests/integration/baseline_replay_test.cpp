@@ -6,6 +6,8 @@
 // files changed while it runs.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 #include "integration/daemon/live_fixture.h"
 #include "unit/baseline/temp_tree.h"
 
@@ -261,6 +263,28 @@ TEST_CASE("baseline: the daemon enriches its own host's timer detections and see
   // clean.timer came last and is unchanged: no "changed" detection for it.
   CHECK_FALSE(d.wait_detection("test-timer-changed", "changed clean.timer", 0.5).has_value());
 
-  // Five detections name a timer of this host: three markers, two of them changed.
-  CHECK(metric(d.scrape(), "jcorr_detections_enriched_total") == 5.0);
+  // Hostile files do not stop it: a looping symlink, a FIFO where a service belongs and
+  // a 2 MiB unit file are reported as problems and the daemon goes on.
+  tree.symlink("/etc/systemd/system/loop.timer", "/etc/systemd/system/loop.timer");
+  tree.write("/etc/systemd/system/fifo.timer", "[Timer]\nOnCalendar=daily\n");
+  REQUIRE(::mkfifo(tree.host("/etc/systemd/system/fifo.service").c_str(), 0644) == 0);
+  tree.write("/etc/systemd/system/huge.timer", "[Timer]\n" + std::string(2u << 20, '#'));
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  d.append_entries({{{"MESSAGE", "jcorr-test timer"}, {"UNIT", "loop.timer"}},
+                    {{"MESSAGE", "jcorr-test timer"}, {"UNIT", "fifo.timer"}},
+                    {{"MESSAGE", "jcorr-test timer"}, {"UNIT", "huge.timer"}}});
+  const auto loop = d.wait_detection("test-timer", "timer loop.timer", 10);
+  const auto fifo = d.wait_detection("test-timer", "timer fifo.timer", 10);
+  const auto huge = d.wait_detection("test-timer", "timer huge.timer", 10);
+  REQUIRE(loop.has_value());
+  REQUIRE(fifo.has_value());
+  REQUIRE(huge.has_value());
+  CHECK((*loop)["enrichment"]["timers"][0]["problems"][0]["code"] == "fs.symlink-loop");
+  CHECK((*fifo)["enrichment"]["timers"][0]["problems"][0]["code"] == "fs.not-regular");
+  CHECK((*huge)["enrichment"]["timers"][0]["problems"][0]["code"] == "fs.too-large");
+  CHECK(d.process.running());
+
+  // Eight detections name a timer of this host: six markers, two of them changed.
+  CHECK(metric(d.scrape(), "jcorr_detections_enriched_total") == 8.0);
+  CHECK(d.process.terminate() == 0);
 }
