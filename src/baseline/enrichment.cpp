@@ -41,21 +41,37 @@ bool in_baseline(const BaselineWatch& watch, std::string_view name) {
                      [&](const UnitRecord& u) { return u.name == name; });
 }
 
+// A directory the scan could not read (or list, or /etc/passwd): problems whose path is
+// neither a unit file nor a drop-in. A unit found nowhere may then be in there.
+const Problem* unread_directory(const Baseline& now) {
+  for (const auto& p : now.problems) {
+    const std::string_view base = std::string_view(p.path).substr(p.path.rfind('/') + 1);
+    if (!is_valid_unit_name(base) && !base.ends_with(".conf")) return &p;
+  }
+  return nullptr;
+}
+
 // Why a unit the journal names has no file now (no record at all, or a record that
 // systemd would call not-found: a timer's Unit= naming a file that is not there).
-void describe_missing(const BaselineWatch& watch, const json& problems, std::string_view name, json& out) {
+void describe_missing(const BaselineWatch& watch, const Baseline& now, const json& problems, std::string_view name,
+                      json& out) {
+  const std::string n(name);
   if (!problems.empty()) {
     out["missing"] = "unreadable";
-    out["note"] = "a file for " + std::string(name) + " exists but could not be used (see problems)";
-  } else if (in_baseline(watch, name)) {
-    out["missing"] = "deleted";
-    out["note"] = std::string(name) + " is in the baseline but its file is gone";
+    out["note"] = "a file for " + n + " exists but could not be used (see problems)";
   } else if (name.starts_with("run-")) {
     out["missing"] = "transient";
-    out["note"] = std::string(name) + " looks like a systemd-run transient unit: it has no file once it stopped";
+    out["note"] = n + " looks like a systemd-run transient unit: it has no file once it stopped";
+  } else if (const Problem* dir = unread_directory(now)) {
+    out["missing"] = "unknown";
+    out["note"] = "no unit file for " + n + " was found, but " + dir->path + " could not be read (" + dir->code +
+                  "): it may be there";
+  } else if (in_baseline(watch, name)) {
+    out["missing"] = "deleted";
+    out["note"] = n + " is in the baseline but its file is gone";
   } else {
     out["missing"] = "deleted";
-    out["note"] = "no unit file for " + std::string(name) + " now: deleted after it ran, or never on disk";
+    out["note"] = "no unit file for " + n + " now: deleted after it ran, or never on disk";
   }
 }
 
@@ -102,7 +118,7 @@ json describe_service(const BaselineWatch& watch, const Baseline& now, const Dri
   if (!u) {
     s["scope"] = "";
     s["state"] = "missing";
-    describe_missing(watch, problems_about(now, name), name, s);
+    describe_missing(watch, now, problems_about(now, name), name, s);
     s["baseline"] = watch.has_baseline() && in_baseline(watch, name) ? "removed" : "unknown";
     s["exec_start"] = json::array();
     s["user"] = nullptr;
@@ -111,7 +127,7 @@ json describe_service(const BaselineWatch& watch, const Baseline& now, const Dri
   }
   s["scope"] = u->scope;
   s["state"] = u->state;
-  if (!u->fragment && u->state == "not-found") describe_missing(watch, problems_about(now, name), name, s);
+  if (!u->fragment && u->state == "not-found") describe_missing(watch, now, problems_about(now, name), name, s);
   s["baseline"] = std::string(to_string(watch.status(u->scope, u->name)));
   const auto exec = u->directives.find("ExecStart");
   s["exec_start"] = exec == u->directives.end() ? json::array() : json(exec->second);
@@ -171,7 +187,7 @@ json describe_timer(const BaselineWatch& watch, const Baseline& now, const std::
     } else {
       t["scope"] = "";
       t["state"] = "missing";
-      describe_missing(watch, problems, timer, t);
+      describe_missing(watch, now, problems, timer, t);
       t["baseline"] = watch.has_baseline() && in_baseline(watch, timer) ? "removed" : "unknown";
       t["schedule"] = json::object();
       t["files"] = json::array();

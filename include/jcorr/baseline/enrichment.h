@@ -14,7 +14,8 @@
 //    "timers": [TIMER…]}
 //   TIMER = {"unit": "x.timer", "scope": "system" | "user" | "user:NAME" | "" (found nowhere),
 //            "state": "loaded" | "masked" | "not-found" | "bad-setting" | "missing",
-//            "missing": "deleted" | "transient" | "unreadable", with a "note" (state
+//            "missing": "deleted" | "transient" | "unreadable" | "unknown" (a directory
+//                could not be read, so the file may be there), with a "note" (state
 //                "missing": no file at all, or "not-found": named by Unit= but absent),
 //            "baseline": "approved" | "changed" | "new" | "removed" | "unknown",
 //            "schedule": {"OnCalendar": […], …}, "files": [FILE…],

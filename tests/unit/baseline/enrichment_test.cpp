@@ -296,6 +296,25 @@ TEST_CASE("an enrichment keeps at most 64 entries per list and counts the rest",
   CHECK_FALSE(d.enrichment["timers"][0].contains("files_omitted"));
 }
 
+TEST_CASE("a timer found nowhere while a directory could not be read is unknown, not deleted",
+          "[baseline][enrichment]") {
+  TempTree t;
+  approved_tree(t);
+  t.write("/etc/systemd/user", "not a directory\n");  // where a search directory belongs
+  auto watch = BaselineWatch::open(std::nullopt, t.root());
+  REQUIRE(watch);
+  Enricher enricher(*watch);
+  core::Detection d = timer_detection(kMachineId, "gone.timer");
+  REQUIRE(enricher.attach(d));
+  const json& timer = d.enrichment["timers"][0];
+  INFO(d.enrichment.dump(2));
+  CHECK(timer["state"] == "missing");
+  CHECK(timer["missing"] == "unknown");
+  CHECK(timer["note"] ==
+        "no unit file for gone.timer was found, but /etc/systemd/user could not be read (fs.not-directory): it may be "
+        "there");
+}
+
 TEST_CASE("timers_of takes every .timer unit name a detection's values hold", "[baseline][enrichment]") {
   core::Detection d;
   d.values["timer"] = "a.timer";
