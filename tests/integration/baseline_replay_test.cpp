@@ -288,3 +288,42 @@ TEST_CASE("baseline: the daemon enriches its own host's timer detections and see
   CHECK(metric(d.scrape(), "jcorr_detections_enriched_total") == 8.0);
   CHECK(d.process.terminate() == 0);
 }
+
+TEST_CASE("baseline: the daemon's baseline configuration is checked before it starts", "[baseline][daemon]") {
+  TempDir tmp;
+  TempTree tree;
+  approved_tree(tree);
+  const std::string rules = std::string(JCORR_SOURCE_DIR) + "/rules";
+
+  spit(tmp.path + "/bad.json", R"({"follow": {"directory": "."},
+  "baseline": {"file": "", "enrich": "yes", "rescan_interval": "soon", "roots": "/"}})");
+  const Run bad = run("run --check --config '" + tmp.path + "/bad.json'", tmp.path);
+  const std::string bad_log = bad.out + bad.err;
+  INFO(bad_log);
+  CHECK(bad.rc == 2);
+  CHECK(bad_log.find("/baseline/file") != std::string::npos);
+  CHECK(bad_log.find("/baseline/enrich error config.type.mismatch") != std::string::npos);
+  CHECK(bad_log.find("/baseline/rescan_interval error config.value.invalid") != std::string::npos);
+  CHECK(bad_log.find("/baseline/roots error config.key.unknown") != std::string::npos);
+
+  spit(tmp.path + "/missing.json", R"({"follow": {"directory": "."}, "rules": ")" + rules +
+                                       R"(", "baseline": {"file": "nowhere.json"}})");
+  const Run missing = run("run --check --config '" + tmp.path + "/missing.json'", tmp.path);
+  const std::string missing_log = missing.out + missing.err;
+  INFO(missing_log);
+  CHECK(missing.rc == 3);
+  CHECK(missing_log.find("baseline: " + tmp.path + "/nowhere.json") != std::string::npos);
+
+  const Run scanned = run("baseline scan --root '" + tree.root().string() + "' > '" + tmp.path + "/approved.json'",
+                          tmp.path);
+  REQUIRE(scanned.rc == 0);
+  spit(tmp.path + "/ok.json", R"({"follow": {"directory": "."}, "rules": ")" + rules +
+                                  R"(", "baseline": {"file": "approved.json", "root": ")" + tree.root().string() +
+                                  R"("}})");
+  const Run ok = run("run --check --config '" + tmp.path + "/ok.json'", tmp.path);
+  const std::string ok_log = ok.out + ok.err;
+  INFO(ok_log);
+  CHECK(ok.rc == 0);
+  CHECK(ok_log.find("rule.baseline.missing") == std::string::npos);  // both baseline rules load
+  CHECK(ok_log.find("configuration and 9 rules are valid") != std::string::npos);
+}
