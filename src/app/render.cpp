@@ -79,7 +79,8 @@ void render_enrichment(const nlohmann::json& e, Line& line) {
       unit_line(*svc);
       if (const auto ex = svc->find("exec_start"); ex != svc->end() && ex->is_array())
         for (const auto& x : *ex) line("runs", terminal_safe(json_text(x)));
-      line("as user", terminal_safe(str(*svc, "user").empty() ? std::string("(User= unset)") : str(*svc, "user")));
+      if (str(*svc, "state") != "missing" && str(*svc, "state") != "not-found")
+        line("as user", terminal_safe(str(*svc, "user").empty() ? std::string("(User= unset)") : str(*svc, "user")));
     }
     if (const auto risks = t.find("risks"); risks != t.end() && risks->is_array())
       for (const auto& r : *risks) line("risk", terminal_safe(str(r, "unit") + " " + str(r, "code") + ": " + str(r, "reason")));

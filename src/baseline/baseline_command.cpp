@@ -75,6 +75,10 @@ binary, directories where files belong) are listed under "problems".
 
 Exit status: 0 no drift (or scan succeeded), 1 drift found, 2 usage error or
 unreadable baseline/root.
+
+The same baseline feeds rules ({"baseline": "timers"} lists, with
+`jcorr replay --baseline FILE`) and detection enrichment (`jcorr replay
+--host-root DIR`, and the daemon for its own host): see docs/baseline.md.
 )";
 
 void usage_error(std::ostream& err, std::string_view message) {

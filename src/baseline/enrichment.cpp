@@ -14,6 +14,18 @@ constexpr std::string_view kScheduleKeys[] = {"OnActiveSec",      "OnBootSec",  
                                               "OnStartupSec",     "OnUnitActiveSec",   "OnUnitInactiveSec",
                                               "Persistent",       "RandomizedDelaySec", "Unit"};
 
+// The most entries any one list of an enrichment keeps: a user can give a unit of their
+// own any number of drop-ins, and a detection must stay a bounded message.
+constexpr std::size_t kMaxListed = 64;
+
+// Cuts obj[key] to kMaxListed entries, counting the rest in obj[key + "_omitted"].
+void cap(json& obj, const std::string& key) {
+  json& arr = obj[key];
+  if (arr.size() <= kMaxListed) return;
+  obj[key + "_omitted"] = arr.size() - kMaxListed;
+  arr.erase(arr.begin() + static_cast<std::ptrdiff_t>(kMaxListed), arr.end());
+}
+
 // Scan problems about a unit's own files: the unit file itself or a file in its NAME.d/.
 json problems_about(const Baseline& now, std::string_view name) {
   json out = json::array();
@@ -29,21 +41,37 @@ bool in_baseline(const BaselineWatch& watch, std::string_view name) {
                      [&](const UnitRecord& u) { return u.name == name; });
 }
 
+// A directory the scan could not read (or list, or /etc/passwd): problems whose path is
+// neither a unit file nor a drop-in. A unit found nowhere may then be in there.
+const Problem* unread_directory(const Baseline& now) {
+  for (const auto& p : now.problems) {
+    const std::string_view base = std::string_view(p.path).substr(p.path.rfind('/') + 1);
+    if (!is_valid_unit_name(base) && !base.ends_with(".conf")) return &p;
+  }
+  return nullptr;
+}
+
 // Why a unit the journal names has no file now (no record at all, or a record that
 // systemd would call not-found: a timer's Unit= naming a file that is not there).
-void describe_missing(const BaselineWatch& watch, const json& problems, std::string_view name, json& out) {
+void describe_missing(const BaselineWatch& watch, const Baseline& now, const json& problems, std::string_view name,
+                      json& out) {
+  const std::string n(name);
   if (!problems.empty()) {
     out["missing"] = "unreadable";
-    out["note"] = "a file for " + std::string(name) + " exists but could not be used (see problems)";
-  } else if (in_baseline(watch, name)) {
-    out["missing"] = "deleted";
-    out["note"] = std::string(name) + " is in the baseline but its file is gone";
+    out["note"] = "a file for " + n + " exists but could not be used (see problems)";
   } else if (name.starts_with("run-")) {
     out["missing"] = "transient";
-    out["note"] = std::string(name) + " looks like a systemd-run transient unit: it has no file once it stopped";
+    out["note"] = n + " looks like a systemd-run transient unit: it has no file once it stopped";
+  } else if (const Problem* dir = unread_directory(now)) {
+    out["missing"] = "unknown";
+    out["note"] = "no unit file for " + n + " was found, but " + dir->path + " could not be read (" + dir->code +
+                  "): it may be there";
+  } else if (in_baseline(watch, name)) {
+    out["missing"] = "deleted";
+    out["note"] = n + " is in the baseline but its file is gone";
   } else {
     out["missing"] = "deleted";
-    out["note"] = "no unit file for " + std::string(name) + " now: deleted after it ran, or never on disk";
+    out["note"] = "no unit file for " + n + " now: deleted after it ran, or never on disk";
   }
 }
 
@@ -90,7 +118,7 @@ json describe_service(const BaselineWatch& watch, const Baseline& now, const Dri
   if (!u) {
     s["scope"] = "";
     s["state"] = "missing";
-    describe_missing(watch, problems_about(now, name), name, s);
+    describe_missing(watch, now, problems_about(now, name), name, s);
     s["baseline"] = watch.has_baseline() && in_baseline(watch, name) ? "removed" : "unknown";
     s["exec_start"] = json::array();
     s["user"] = nullptr;
@@ -99,13 +127,14 @@ json describe_service(const BaselineWatch& watch, const Baseline& now, const Dri
   }
   s["scope"] = u->scope;
   s["state"] = u->state;
-  if (!u->fragment && u->state == "not-found") describe_missing(watch, problems_about(now, name), name, s);
+  if (!u->fragment && u->state == "not-found") describe_missing(watch, now, problems_about(now, name), name, s);
   s["baseline"] = std::string(to_string(watch.status(u->scope, u->name)));
   const auto exec = u->directives.find("ExecStart");
   s["exec_start"] = exec == u->directives.end() ? json::array() : json(exec->second);
   const auto user = u->directives.find("User");
   s["user"] = user == u->directives.end() || user->second.empty() ? json(nullptr) : json(user->second.back());
   s["files"] = files_of(*u);
+  cap(s, "files");
   add_risks(*u, risks);
   add_changes(drift, *u, changes);
   return s;
@@ -158,7 +187,7 @@ json describe_timer(const BaselineWatch& watch, const Baseline& now, const std::
     } else {
       t["scope"] = "";
       t["state"] = "missing";
-      describe_missing(watch, problems, timer, t);
+      describe_missing(watch, now, problems, timer, t);
       t["baseline"] = watch.has_baseline() && in_baseline(watch, timer) ? "removed" : "unknown";
       t["schedule"] = json::object();
       t["files"] = json::array();
@@ -170,6 +199,7 @@ json describe_timer(const BaselineWatch& watch, const Baseline& now, const std::
     t["risks"] = std::move(risks);
     t["changes"] = std::move(changes);
     t["problems"] = std::move(problems);
+    for (const char* key : {"files", "risks", "changes", "problems"}) cap(t, key);
     out.push_back(std::move(t));
   };
   if (found.empty()) fill(nullptr);
@@ -196,6 +226,7 @@ std::optional<json> Enricher::enrich(const core::Detection& d) {
   for (const auto& t : timers)
     for (auto& x : describe_timer(*watch_, *now, t, service_hint)) list.push_back(std::move(x));
   out["timers"] = std::move(list);
+  cap(out, "timers");
   return out;
 }
 

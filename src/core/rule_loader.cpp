@@ -3,6 +3,7 @@
 // A rule file is a JSON object {"lists": {...}, "rules": [...]} or one rule object.
 //
 //   list:   ["a", "b"] | {"match": "exact|prefix|regex", "values": [...]} | {"file": "path", "match": ...}
+//           | {"baseline": "timers|services|new|changed|drifted|machine-id"} (through LoadOptions::baseline_list)
 //   file:   {"description"?, "lists"?, "events"?: {NAME: event} (shared by the file's rules), "rules"}
 //   rule:   {"id", "title", "severity", "description"?, "attack"?, "tags"?, "references"?,
 //            "enabled"?, "scope": "host"|"global", "events": {NAME: event}, "correlate": corr,

@@ -81,6 +81,7 @@ struct Daemon::Impl {
   std::shared_ptr<baseline::BaselineWatch> watch;
   std::optional<baseline::Enricher> enricher;
   std::uint64_t enriched_total = 0;
+  std::uint64_t retired_scans = 0;  // scans of watches replaced by reloads
   std::unique_ptr<Outputs> outputs;
   std::unique_ptr<Pipeline> pipeline;
   std::unique_ptr<MetricsServer> metrics;
@@ -340,6 +341,7 @@ struct Daemon::Impl {
   }
 
   void set_watch(const DaemonConfig& c, std::shared_ptr<baseline::BaselineWatch> w) {
+    if (watch) retired_scans += watch->scans();
     watch = std::move(w);
     enricher.reset();
     if (watch && c.baseline.enrich && watch->has_root() && !watch->machine_id().empty()) enricher.emplace(watch);
@@ -606,8 +608,8 @@ struct Daemon::Impl {
               static_cast<double>(retired.entries + c.entries));
     m.counter("jcorr_detections_enriched_total", "Timer detections enriched with this machine's unit files.",
               static_cast<double>(enriched_total));
-    m.counter("jcorr_baseline_scans_total", "Scans of the unit files by the current baseline watch.",
-              static_cast<double>(watch ? watch->scans() : 0));
+    m.counter("jcorr_baseline_scans_total", "Scans of the unit files (enrichment and baseline lists).",
+              static_cast<double>(retired_scans + (watch ? watch->scans() : 0)));
     m.counter("jcorr_entries_matched_total", "Live entries that matched at least one event definition.",
               static_cast<double>(retired.matched + c.matched));
     m.counter("jcorr_entries_replayed_total", "Entries read again silently to rebuild state (restart, reload).",

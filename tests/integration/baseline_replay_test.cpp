@@ -6,6 +6,8 @@
 // files changed while it runs.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 #include "integration/daemon/live_fixture.h"
 #include "unit/baseline/temp_tree.h"
 
@@ -261,6 +263,67 @@ TEST_CASE("baseline: the daemon enriches its own host's timer detections and see
   // clean.timer came last and is unchanged: no "changed" detection for it.
   CHECK_FALSE(d.wait_detection("test-timer-changed", "changed clean.timer", 0.5).has_value());
 
-  // Five detections name a timer of this host: three markers, two of them changed.
-  CHECK(metric(d.scrape(), "jcorr_detections_enriched_total") == 5.0);
+  // Hostile files do not stop it: a looping symlink, a FIFO where a service belongs and
+  // a 2 MiB unit file are reported as problems and the daemon goes on.
+  tree.symlink("/etc/systemd/system/loop.timer", "/etc/systemd/system/loop.timer");
+  tree.write("/etc/systemd/system/fifo.timer", "[Timer]\nOnCalendar=daily\n");
+  REQUIRE(::mkfifo(tree.host("/etc/systemd/system/fifo.service").c_str(), 0644) == 0);
+  tree.write("/etc/systemd/system/huge.timer", "[Timer]\n" + std::string(2u << 20, '#'));
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  d.append_entries({{{"MESSAGE", "jcorr-test timer"}, {"UNIT", "loop.timer"}},
+                    {{"MESSAGE", "jcorr-test timer"}, {"UNIT", "fifo.timer"}},
+                    {{"MESSAGE", "jcorr-test timer"}, {"UNIT", "huge.timer"}}});
+  const auto loop = d.wait_detection("test-timer", "timer loop.timer", 10);
+  const auto fifo = d.wait_detection("test-timer", "timer fifo.timer", 10);
+  const auto huge = d.wait_detection("test-timer", "timer huge.timer", 10);
+  REQUIRE(loop.has_value());
+  REQUIRE(fifo.has_value());
+  REQUIRE(huge.has_value());
+  CHECK((*loop)["enrichment"]["timers"][0]["problems"][0]["code"] == "fs.symlink-loop");
+  CHECK((*fifo)["enrichment"]["timers"][0]["problems"][0]["code"] == "fs.not-regular");
+  CHECK((*huge)["enrichment"]["timers"][0]["problems"][0]["code"] == "fs.too-large");
+  CHECK(d.process.running());
+
+  // Eight detections name a timer of this host: six markers, two of them changed.
+  CHECK(metric(d.scrape(), "jcorr_detections_enriched_total") == 8.0);
+  CHECK(d.process.terminate() == 0);
+}
+
+TEST_CASE("baseline: the daemon's baseline configuration is checked before it starts", "[baseline][daemon]") {
+  TempDir tmp;
+  TempTree tree;
+  approved_tree(tree);
+  const std::string rules = std::string(JCORR_SOURCE_DIR) + "/rules";
+
+  spit(tmp.path + "/bad.json", R"({"follow": {"directory": "."},
+  "baseline": {"file": "", "enrich": "yes", "rescan_interval": "soon", "roots": "/"}})");
+  const Run bad = run("run --check --config '" + tmp.path + "/bad.json'", tmp.path);
+  const std::string bad_log = bad.out + bad.err;
+  INFO(bad_log);
+  CHECK(bad.rc == 2);
+  CHECK(bad_log.find("/baseline/file") != std::string::npos);
+  CHECK(bad_log.find("/baseline/enrich error config.type.mismatch") != std::string::npos);
+  CHECK(bad_log.find("/baseline/rescan_interval error config.value.invalid") != std::string::npos);
+  CHECK(bad_log.find("/baseline/roots error config.key.unknown") != std::string::npos);
+
+  spit(tmp.path + "/missing.json", R"({"follow": {"directory": "."}, "rules": ")" + rules +
+                                       R"(", "baseline": {"file": "nowhere.json"}})");
+  const Run missing = run("run --check --config '" + tmp.path + "/missing.json'", tmp.path);
+  const std::string missing_log = missing.out + missing.err;
+  INFO(missing_log);
+  CHECK(missing.rc == 3);
+  CHECK(missing_log.find("baseline: " + tmp.path + "/nowhere.json") != std::string::npos);
+
+  const Run scanned = run("baseline scan --root '" + tree.root().string() + "' > '" + tmp.path + "/approved.json'",
+                          tmp.path);
+  REQUIRE(scanned.rc == 0);
+  spit(tmp.path + "/ok.json", R"({"follow": {"directory": "."}, "rules": ")" + rules +
+                                  R"(", "baseline": {"file": "approved.json", "root": ")" + tree.root().string() +
+                                  R"("}})");
+  const Run ok = run("run --check --config '" + tmp.path + "/ok.json'", tmp.path);
+  const std::string ok_log = ok.out + ok.err;
+  INFO(ok_log);
+  CHECK(ok.rc == 0);
+  CHECK(ok_log.find("rule.baseline.missing") == std::string::npos);  // both baseline rules load
+  CHECK(ok_log.find("configuration and 9 rules are valid") != std::string::npos);
 }

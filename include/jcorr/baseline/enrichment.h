@@ -14,7 +14,8 @@
 //    "timers": [TIMER…]}
 //   TIMER = {"unit": "x.timer", "scope": "system" | "user" | "user:NAME" | "" (found nowhere),
 //            "state": "loaded" | "masked" | "not-found" | "bad-setting" | "missing",
-//            "missing": "deleted" | "transient" | "unreadable", with a "note" (state
+//            "missing": "deleted" | "transient" | "unreadable" | "unknown" (a directory
+//                could not be read, so the file may be there), with a "note" (state
 //                "missing": no file at all, or "not-found": named by Unit= but absent),
 //            "baseline": "approved" | "changed" | "new" | "removed" | "unknown",
 //            "schedule": {"OnCalendar": […], …}, "files": [FILE…],
@@ -23,8 +24,10 @@
 //            "problems": [{"code", "path", "message"}…]}
 //   SERVICE = {"unit", "scope", "state", "missing"?, "baseline", "exec_start": ["…"],
 //              "user": "…" | null (User= unset), "files": [FILE…]}
-//   FILE = {"path", "link_target", "sha256", "owner", "group", "uid", "gid", "mode",
-//           "mtime", "size"}
+//   FILE = as in the baseline: {"path", "resolved", "link_target", "sha256", "owner",
+//           "group", "uid", "gid", "mode", "mtime", "size"}
+// Each array (timers too) keeps at most 64 entries; the number left out is in "KEY_omitted" (for
+// instance "files_omitted"), so a unit with thousands of drop-ins stays a bounded message.
 #pragma once
 
 #include <memory>

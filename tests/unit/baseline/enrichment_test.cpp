@@ -3,7 +3,10 @@
 // detections that must not be enriched — each checked exactly.
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 #include "baseline/sha256.h"
+#include "jcorr/app/render.h"
 #include "jcorr/baseline/enrichment.h"
 #include "jcorr/baseline/scanner.h"
 #include "unit/baseline/temp_tree.h"
@@ -212,6 +215,25 @@ TEST_CASE("enrichment reports missing, escaping and transient files as findings"
     CHECK(timer["problems"][0]["path"] == "/etc/systemd/system/huge.timer");
   }
 
+  SECTION("a symlink loop and a FIFO are problems, and the FIFO is never opened") {
+    t.symlink("/etc/systemd/system/loop.timer", "/etc/systemd/system/loop2.timer");
+    t.symlink("/etc/systemd/system/loop2.timer", "/etc/systemd/system/loop.timer");
+    t.write("/etc/systemd/system/fifo.timer", "[Timer]\nOnCalendar=daily\n");
+    REQUIRE(::mkfifo(t.host("/etc/systemd/system/fifo.service").c_str(), 0644) == 0);
+    auto fresh = BaselineWatch::open(approved, t.root(), options);
+    REQUIRE(fresh);
+    Enricher e(*fresh);
+    core::Detection loop = timer_detection(kMachineId, "loop.timer");
+    REQUIRE(e.attach(loop));
+    CHECK(loop.enrichment["timers"][0]["missing"] == "unreadable");
+    CHECK(loop.enrichment["timers"][0]["problems"][0]["code"] == "fs.symlink-loop");
+    core::Detection fifo = timer_detection(kMachineId, "fifo.timer");
+    REQUIRE(e.attach(fifo));
+    const json& svc = fifo.enrichment["timers"][0]["service"];
+    CHECK(svc["missing"] == "unreadable");
+    CHECK(fifo.enrichment["timers"][0]["problems"][0]["code"] == "fs.not-regular");
+  }
+
   SECTION("a transient timer has no file") {
     core::Detection d = timer_detection(kMachineId, "run-r3f2a1b.timer", "run-r3f2a1b.service");
     REQUIRE(enricher.attach(d));
@@ -254,6 +276,45 @@ TEST_CASE("enrichment reports missing, escaping and transient files as findings"
   }
 }
 
+TEST_CASE("an enrichment keeps at most 64 entries per list and counts the rest", "[baseline][enrichment]") {
+  TempTree t;
+  approved_tree(t);
+  for (int i = 0; i < 100; ++i) {
+    char name[64];
+    std::snprintf(name, sizeof name, "/etc/systemd/system/backup.service.d/%03d.conf", i);
+    write_unit(t, name, "[Service]\nEnvironment=X=1\n", kT0);
+  }
+  auto watch = BaselineWatch::open(std::nullopt, t.root());
+  REQUIRE(watch);
+  Enricher enricher(*watch);
+  core::Detection d = timer_detection(kMachineId, "backup.timer");
+  REQUIRE(enricher.attach(d));
+  const json& svc = d.enrichment["timers"][0]["service"];
+  CHECK(svc["files"].size() == 64);
+  CHECK(svc["files_omitted"] == 37);  // the fragment and 100 drop-ins
+  CHECK(svc["files"][1]["path"] == "/etc/systemd/system/backup.service.d/000.conf");
+  CHECK_FALSE(d.enrichment["timers"][0].contains("files_omitted"));
+}
+
+TEST_CASE("a timer found nowhere while a directory could not be read is unknown, not deleted",
+          "[baseline][enrichment]") {
+  TempTree t;
+  approved_tree(t);
+  t.write("/etc/systemd/user", "not a directory\n");  // where a search directory belongs
+  auto watch = BaselineWatch::open(std::nullopt, t.root());
+  REQUIRE(watch);
+  Enricher enricher(*watch);
+  core::Detection d = timer_detection(kMachineId, "gone.timer");
+  REQUIRE(enricher.attach(d));
+  const json& timer = d.enrichment["timers"][0];
+  INFO(d.enrichment.dump(2));
+  CHECK(timer["state"] == "missing");
+  CHECK(timer["missing"] == "unknown");
+  CHECK(timer["note"] ==
+        "no unit file for gone.timer was found, but /etc/systemd/user could not be read (fs.not-directory): it may be "
+        "there");
+}
+
 TEST_CASE("timers_of takes every .timer unit name a detection's values hold", "[baseline][enrichment]") {
   core::Detection d;
   d.values["timer"] = "a.timer";
@@ -276,6 +337,41 @@ TEST_CASE("enrichment without a baseline reports the files and status unknown", 
   CHECK(d.enrichment["timers"][0]["service"]["exec_start"] == json::array({"/usr/bin/backup --all"}));
   CHECK(d.enrichment["timers"][0]["service"]["user"] == "backup");
   CHECK(d.enrichment["timers"][0]["changes"] == json::array());
+}
+
+TEST_CASE("the terminal view shows the enrichment, terminal-safe", "[baseline][enrichment]") {
+  TempTree t;
+  approved_tree(t);
+  // A file name with a terminal escape: the view must show it escaped.
+  write_unit(t, "/etc/systemd/system/backup.timer.d/\x1b[2Jx.conf", "[Timer]\nOnCalendar=hourly\n", kT0);
+  auto watch = BaselineWatch::open(std::nullopt, t.root());
+  REQUIRE(watch);
+  Enricher enricher(*watch);
+  core::Detection d = timer_detection(kMachineId, "backup.timer");
+  d.title = "timer";
+  d.severity = "high";
+  REQUIRE(enricher.attach(d));
+  const std::string view = app::render_detection(d, false);
+  INFO(view);
+  const std::string expected =
+      "  unit      backup.timer (system, loaded; baseline unknown)\n"
+      "            /etc/systemd/system/backup.timer  root:root 0644  mtime 2023-11-14T22:13:20Z  sha256 " +
+      sha256_hex(kTimer).substr(0, 16) +
+      "\n"
+      "            /etc/systemd/system/backup.timer.d/\\x1b[2Jx.conf  root:root 0644  mtime 2023-11-14T22:13:20Z  sha256 " +
+      sha256_hex("[Timer]\nOnCalendar=hourly\n").substr(0, 16) +
+      "\n"
+      "  schedule  OnCalendar=daily\n"
+      "  schedule  OnCalendar=hourly\n"
+      "  schedule  Persistent=true\n"
+      "  unit      backup.service (system, loaded; baseline unknown)\n"
+      "            /etc/systemd/system/backup.service  root:root 0644  mtime 2023-11-14T22:13:20Z  sha256 " +
+      sha256_hex(kService).substr(0, 16) +
+      "\n"
+      "  runs      /usr/bin/backup --all\n"
+      "  as user   backup\n";
+  CHECK(view.find(expected) != std::string::npos);
+  CHECK(view.find('\x1b') == std::string::npos);
 }
 
 }  // namespace jcorr::baseline

@@ -48,3 +48,25 @@ TEST_CASE("the Slack payload has text and blocks within Slack's limits", "[sinks
   CHECK(has_fields);
   CHECK(has_values);
 }
+
+TEST_CASE("webhook bodies carry the detection's enrichment", "[sinks][payload][enrichment]") {
+  auto det = jcorr::test::sample_detection();
+  det.enrichment = json::parse(R"({"baseline": true, "machine_id": "m", "root": "/", "timers": [
+    {"unit": "backup.timer", "state": "loaded", "baseline": "changed",
+     "service": {"unit": "backup.service", "state": "loaded", "exec_start": ["/dev/shm/.b <x>"]},
+     "risks": [{"unit": "backup.service", "code": "exec.temp-path", "reason": "r"},
+               {"unit": "backup.service", "code": "exec.hidden-path", "reason": "r"}]},
+    {"unit": "run-r1.timer", "state": "missing", "missing": "transient", "baseline": "unknown",
+     "service": {"unit": "run-r1.service", "state": "missing", "exec_start": []}, "risks": []}]})");
+  const json d = jcorr::core::to_json(det);
+  CHECK(json::parse(Payload().render(d))["enrichment"] == det.enrichment);
+  const json m = json::parse(Payload(PayloadFormat::kSlack).render(d));
+  const json& last = m["blocks"].back();
+  CHECK(last["type"] == "section");
+  CHECK(last["text"]["text"] ==
+        "*Unit files*\nbackup.timer: loaded, baseline changed; backup.service loaded runs /dev/shm/.b &lt;x&gt;; risks: "
+        "exec.temp-path exec.hidden-path\nrun-r1.timer: missing, baseline unknown; run-r1.service missing");
+  det.enrichment = nullptr;
+  const json plain = json::parse(Payload(PayloadFormat::kSlack).render(jcorr::core::to_json(det)));
+  CHECK(plain.dump().find("Unit files") == std::string::npos);
+}
