@@ -124,7 +124,7 @@ def user_manager_start(c, host, user):
         yield m.job_done(c.ms(0.1, 1), u, m.job_id(), "Reached target")
     total = c.t - t0 + c.rng.randint(20, 60) * MSEC
     yield P.native(host, c.ms(0.1, 0.5), proc, m._hdr(
-        ("src/core/manager.c", 3551, "manager_notify_finished")) + [
+        ("src/core/manager.c", 3573, "manager_notify_finished")) + [
         ("MESSAGE_ID", P.MID_USER_STARTUP_FINISHED), ("USERSPACE_USEC", str(total)),
         ("MESSAGE", "Startup finished in %s." % P.format_timespan_ms(
             total - total % MSEC)),
@@ -144,7 +144,7 @@ def user_manager_stop(c, host, user):
     j = pid1.job_id()
     yield pid1.job_start(c.t, um, j, "Stopping", "stop")
     yield m.log(c.ms(0.5, 2), "Activating special unit exit.target...",
-                ("src/core/manager.c", 2742, "manager_start_special"))
+                ("src/core/manager.c", 2764, "manager_start_special"))
     stops = [("default.target", "Stopped target"), ("basic.target", "Stopped target"),
              ("paths.target", "Stopped target"), ("sockets.target", "Stopped target"),
              ("timers.target", "Stopped target")]
