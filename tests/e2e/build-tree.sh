@@ -29,6 +29,10 @@ tree=$cache/bookworm
 
 die() { echo "build-tree: $*" >&2; exit 1; }
 
+mkdir -p "$cache" 2>/dev/null || die "cannot create $cache (run as root)"
+# One builder at a time (tools/run-tests.sh starts one in the background, the test another).
+exec 9>"$cache/.lock"
+flock 9
 if [[ -f $tree/etc/jcorr-e2e-stamp && $(cat "$tree/etc/jcorr-e2e-stamp") == "$kStamp" && -f $cache/id_ed25519 ]]; then
   echo "$tree"
   exit 0
@@ -36,7 +40,6 @@ fi
 [[ $(id -u) == 0 ]] || die "must run as root (debootstrap, chroot)"
 command -v debootstrap >/dev/null || die "debootstrap is not installed (tools/install-deps.sh installs it)"
 
-mkdir -p "$cache"
 new=$tree.new
 rm -rf "$new"
 start=$(date +%s)
