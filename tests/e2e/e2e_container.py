@@ -11,7 +11,8 @@ unprivileged user. It asserts while the daemon runs that every attack is reporte
 within kLatency seconds of its timer starting with the right user, session, source
 address, timer and service, that nothing else is reported, and that the receiver got
 every detection with a valid signature; then that `jcorr replay` of the container's
-journal files, and of `journalctl -o export` of them, reports the same detection ids.
+journal files, and of `journalctl -o export` of them, reports the same detection ids,
+and that the sample journals agree with the real records (compare_samples.py).
 
 Every step is named; the first that fails stops the test with "e2e: step 'NAME'
 failed: REASON" on stderr and exit status 1 (the container and the processes it
@@ -586,6 +587,14 @@ sleep 1
             ids = replay_ids([export], "the export")
             if ids != live_ids:
                 fail(f"replay of the export gave {ids}, live gave {live_ids}")
+
+        with step("the sample journals agree with the real records"):
+            p = run([sys.executable, os.path.join(args.source_dir, "tests/e2e/compare_samples.py"), export,
+                     os.path.join(args.source_dir, "sample-journals")], timeout=300, check=False)
+            if p.returncode != 0:
+                fail("tools/jgen's sample journals differ from what the real programs wrote "
+                     f"(fix whichever is wrong):\n{p.stdout}{p.stderr}")
+            log(p.stdout.strip())
 
         log(f"passed: {len(live_ids)} detections live, in replay and at the receiver "
             f"({time.monotonic() - started:.0f}s)")
