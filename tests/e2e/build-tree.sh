@@ -87,7 +87,9 @@ printf 'UseDNS no\n' >"$new/etc/ssh/sshd_config.d/e2e.conf"
 # The benign package install: logrotate ships logrotate.timer and its postinst enables
 # and starts it. libpopt0 is its only dependency minbase lacks.
 mkdir -p "$cache/debs" "$new/opt/e2e-debs"
-(cd "$cache/debs" && apt-get download -q logrotate libpopt0 >"$cache/apt-download.log" 2>&1) ||
+download() { (cd "$cache/debs" && apt-get download -q logrotate libpopt0 >"$cache/apt-download.log" 2>&1); }
+# This machine's package lists may be missing or stale: refresh them once on failure.
+download || { apt-get update -qq >/dev/null 2>&1; download; } ||
   die "apt-get download logrotate libpopt0 failed: $(tail -n 5 "$cache/apt-download.log")"
 cp "$cache/debs/"logrotate_*.deb "$cache/debs/"libpopt0_*.deb "$new/opt/e2e-debs/"
 
