@@ -132,11 +132,12 @@ class Container:
                    timeout=timeout, check=check)
 
     def wait_running(self):
-        # systemctl cannot connect until PID 1 has set up /run/systemd/private.
+        # systemctl cannot connect until PID 1 has set up /run/systemd/private, and says
+        # "offline" until /run/systemd/system exists.
         deadline = time.monotonic() + 90
         while True:
             p = self.enter("systemctl", "is-system-running", "--wait", timeout=90, check=False)
-            if p.stdout.strip() or time.monotonic() > deadline:
+            if p.stdout.strip() not in ("", "offline") or time.monotonic() > deadline:
                 break
             if self.proc.poll() is not None:
                 fail(f"systemd-nspawn exited {self.proc.returncode} while booting: {self.console_tail()}")
@@ -459,7 +460,18 @@ sleep 1
             nothing.append("failed passwords")
 
         # ---- forgeries by mallory ----
-        with step("forgeries by an unprivileged user (mallory)"):
+        with step("forgeries by an unprivileged user (mallory), inside a genuine admin's session window"):
+            # alice is genuinely logged in and has run sudo systemctl daemon-reload and
+            # enable evil.timer (which fails: no such unit), a partial match of the sudo
+            # rule waiting for evil.timer to start: mallory's forged "Started evil.timer"
+            # would complete it if it were accepted.
+            admin = subprocess.Popen(container.ssh_args("alice", ["-o", "BatchMode=yes"]) + ["bash", "-s"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+            admin.stdin.write("sudo systemctl daemon-reload\nsudo systemctl enable evil.timer 2>/dev/null\n"
+                              "sleep 8\n")
+            admin.stdin.close()
+            time.sleep(2)
             container.ssh("mallory", kSessionLine + r"""
 sleep 1
 logger -t sshd -p auth.info 'Accepted publickey for root from 203.0.113.66 port 41000 ssh2: ED25519 SHA256:forged'
@@ -475,6 +487,11 @@ printf 'MESSAGE=Started evil-user.service - Evil.\nMESSAGE_ID=39f53479d3a045ac8e
 printf 'MESSAGE=Started run-r0123456789abcdef0123456789abcdef.timer - /bin/sh -c id.\nMESSAGE_ID=39f53479d3a045ac8e11786248231fbf\nUNIT=run-r0123456789abcdef0123456789abcdef.timer\nSYSLOG_IDENTIFIER=systemd\n' | logger --journald
 sleep 1
 """)
+            try:
+                admin.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                admin.kill()
+                fail("the admin's session did not end")
             forged = [r for r in journal_records(journal_dir, "_UID=1003")
                       if r.get("UNIT") == "evil.timer" or "evil.timer" in r.get("MESSAGE", "")]
             if not forged:
