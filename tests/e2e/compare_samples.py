@@ -39,7 +39,10 @@ kValueFields = ["_TRANSPORT", "SYSLOG_FACILITY", "PRIORITY", "SYSLOG_IDENTIFIER"
 
 
 def user_mgr(e):
-    return e.get("_COMM") == "systemd" and e.get("_SYSTEMD_USER_UNIT") == "init.scope"
+    """A genuine user manager's record (a user's own process can log from init.scope under
+    the name systemd, but not with the manager's _EXE)."""
+    return (e.get("_COMM") == "systemd" and e.get("_SYSTEMD_USER_UNIT") == "init.scope"
+            and e.get("_EXE") in ("/usr/lib/systemd/systemd", "/lib/systemd/systemd"))
 
 
 def started(e):

@@ -487,6 +487,36 @@ printf 'MESSAGE=Started evil-user.service - Evil.\nMESSAGE_ID=39f53479d3a045ac8e
 printf 'MESSAGE=Started run-r0123456789abcdef0123456789abcdef.timer - /bin/sh -c id.\nMESSAGE_ID=39f53479d3a045ac8e11786248231fbf\nUNIT=run-r0123456789abcdef0123456789abcdef.timer\nSYSLOG_IDENTIFIER=systemd\n' | logger --journald
 sleep 1
 """)
+            # The user manager's cgroup is delegated to its user: a process of mallory's
+            # manager (systemd-run --user) may move itself into the manager's init.scope
+            # and, as a program named "systemd" (a copy of perl, which stays alive while
+            # journald reads its /proc), log natively with the manager's _COMM, _UID,
+            # _SYSTEMD_UNIT and _SYSTEMD_USER_UNIT. Only _PID and _EXE differ.
+            container.ssh("mallory", kSessionLine + r"""
+cp /usr/bin/perl /tmp/systemd
+cat > /tmp/forge-manager.sh <<'EOS'
+for root in /sys/fs/cgroup/unified /sys/fs/cgroup; do
+  scope=$root/user.slice/user-$(id -u).slice/user@$(id -u).service/init.scope
+  [ -w "$scope/cgroup.procs" ] && echo $$ > "$scope/cgroup.procs" && break
+done
+exec /tmp/systemd -MSocket -e '
+  socket(my $s, PF_UNIX, SOCK_DGRAM, 0) or die "socket: $!";
+  my $to = pack_sockaddr_un("/run/systemd/journal/socket");
+  for my $m ("MESSAGE=Reloading.\n",
+             "MESSAGE=Started evil-manager.timer - Evil.\nMESSAGE_ID=39f53479d3a045ac8e11786248231fbf\n" .
+             "USER_UNIT=evil-manager.timer\nJOB_TYPE=start\nJOB_RESULT=done\n") {
+    send($s, "SYSLOG_IDENTIFIER=systemd\nPRIORITY=6\n" . $m, 0, $to) or die "send: $!";
+  }
+  sleep 2;'
+EOS
+systemd-run --user --quiet sh /tmp/forge-manager.sh
+sleep 3
+""")
+            in_scope = [r for r in journal_records(journal_dir, "USER_UNIT=evil-manager.timer")
+                        if r.get("_SYSTEMD_USER_UNIT") == "init.scope" and r.get("_COMM") == "systemd"]
+            if not in_scope:
+                fail("mallory's process could not log from her user manager's init.scope "
+                     f"(records: {journal_records(journal_dir, 'USER_UNIT=evil-manager.timer')})")
             try:
                 admin.wait(timeout=60)
             except subprocess.TimeoutExpired:
