@@ -243,6 +243,27 @@ def session_of(out):
 kSessionLine = 'echo "E2E session=$XDG_SESSION_ID client=$SSH_CLIENT"\n'
 
 
+def seqnum(record):
+    return int(record["__CURSOR"].split(";i=")[1].split(";")[0], 16)
+
+
+def logind_stored_first(journal_dir, src_port):
+    """True when journald stored logind's "New session" of the login from src_port before
+    the sshd monitor's "pam_unix(sshd:session): session opened". sshd logs the latter
+    first, but through another socket (/dev/log) than logind (the native socket), and
+    journald may serve the sockets in either order. The user-timer rule then cannot know
+    the session: its optional session step comes after the pam step, and an optional
+    step is only filled before the next required one (tests/e2e/README.md)."""
+    recs = journal_records(journal_dir, "_COMM=sshd")
+    pid = next((r["_PID"] for r in recs if r.get("MESSAGE", "").startswith("Accepted ")
+                and f" port {src_port} " in r.get("MESSAGE", "")), None)
+    pam = next((r for r in recs if r.get("_PID") == pid
+                and r.get("MESSAGE", "").startswith("pam_unix(sshd:session): session opened")), None)
+    new = next((r for r in journal_records(journal_dir, "MESSAGE_ID=8d45620c1a4348dbb17410da57c60c66",
+                                           "_COMM=systemd-logind") if r.get("LEADER") == pid), None)
+    return bool(pam and new and seqnum(new) < seqnum(pam))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--jcorr", required=True)
@@ -532,13 +553,25 @@ sleep 3
             nothing.append("forgeries")
 
         with step("every attack reported within %.0fs of its timer starting, with the right values" % kLatency):
+            raced = {v["src_port"] for _, _, v, _, user_level in expected
+                     if user_level and logind_stored_first(journal_dir, v["src_port"])}
+
+            def keys(values):
+                return {k: v for k, v in values.items() if not (k == "session" and values["src_port"] in raced)}
+
             def find(rule, values):
                 for t, d in daemon.detections():
-                    if d.get("rule") == rule and all(str(d.get("values", {}).get(k)) == v for k, v in values.items()):
+                    if d.get("rule") == rule and all(str(d.get("values", {}).get(k)) == v
+                                                     for k, v in keys(values).items()):
                         return t, d
                 return None
 
             for scene, rule, values, timer, user_level in expected:
+                if values["src_port"] in raced:
+                    log(f"{scene}: journald stored logind's New session before sshd's pam record; "
+                        f"the user-timer rule cannot name the session (a known limitation)")
+                    if rule == "t1053.006-user-timer-lingering":
+                        continue  # without the session, the logout cannot be joined
                 got = wait_for(lambda: find(rule, values), kLatency + 15, 0.2)
                 if not got:
                     same_rule = [d.get("values") for _, d in daemon.detections() if d.get("rule") == rule]
@@ -566,9 +599,11 @@ sleep 3
                 v = d.get("values", {})
                 key = None
                 for _, rule, values, _, _ in expected:
-                    if d.get("rule") == rule and all(str(v.get(k)) == x for k, x in values.items()):
+                    if d.get("rule") == rule and all(str(v.get(k)) == x for k, x in keys(values).items()):
                         key = (rule, tuple(sorted(values.items())))
-                if key not in wanted:
+                # a raced login's lingering detection may or may not come (see above)
+                if key not in wanted and not (d.get("rule") == "t1053.006-user-timer-lingering"
+                                              and v.get("src_port") in raced):
                     extra.append(f"{d.get('rule')}: {d.get('summary')}")
             if extra:
                 fail("unexpected detections (benign or forged activity was reported):\n  " + "\n  ".join(extra))
