@@ -6,6 +6,7 @@ packages=(
   build-essential cmake pkg-config git
   libsystemd-dev libre2-dev nlohmann-json3-dev libboost-dev libboost-system-dev libssl-dev catch2
   systemd systemd-journal-remote python3 openssl
+  debootstrap systemd-container openssh-server openssh-client sudo iproute2 util-linux
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -14,5 +15,12 @@ done
 if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  # Packages must not start daemons here (openssh-server would start sshd on port 22):
+  # the tests start the sshd and journald they need themselves.
+  policy=/usr/sbin/policy-rc.d
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 0755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi

@@ -96,8 +96,10 @@ def write_index(out, rows):
               "- Attacker addresses come from the documentation ranges 203.0.113.0/24 and "
               "198.51.100.0/24; the admins work from 10.0.5.21, Ansible runs from 10.0.9.5.",
               "- Trusted fields follow journald's client-context cache: the sshd monitor's "
-              "`Accepted` and `session opened` records are still in ssh.service without "
-              "`_AUDIT_SESSION`; its later records are in session-N.scope.", ""]
+              "`Accepted` and `session opened` records are still in ssh.service, with "
+              "`_AUDIT_SESSION` when journald read the monitor's /proc after pam_loginuid ran "
+              "(about half of the logins) and without it otherwise; its later records are in "
+              "session-N.scope.", ""]
     with open(os.path.join(out, "README.md"), "w") as f:
         f.write("\n".join(lines))
 

@@ -359,7 +359,7 @@ def forge_stdout(c, sess, ident, msg, pri=6):
 
 def fake_pid1_started(name, desc, job, inv):
     return [("PRIORITY", "6"), ("SYSLOG_FACILITY", "3"), ("CODE_FILE", "src/core/job.c"),
-            ("CODE_LINE", "768"), ("CODE_FUNC", "job_emit_done_message"),
+            ("CODE_LINE", "767"), ("CODE_FUNC", "job_emit_done_message"),
             ("SYSLOG_IDENTIFIER", "systemd"), ("SYSLOG_PID", "1"),
             ("MESSAGE", "Started %s - %s." % (name, desc)), ("JOB_ID", str(job)),
             ("JOB_TYPE", "start"), ("JOB_RESULT", "done"), ("INVOCATION_ID", inv),
@@ -401,7 +401,7 @@ def forged_chain(c, sc, host, forger, ip, victim="alice", fake_ip="203.0.113.66"
     c.ms(20, 80)
     yield forge_native(c, sess, [
         ("PRIORITY", "6"), ("SYSLOG_FACILITY", "3"), ("CODE_FILE", "src/core/main.c"),
-        ("CODE_LINE", "1934"), ("CODE_FUNC", "invoke_main_loop"), ("SYSLOG_IDENTIFIER", "systemd"),
+        ("CODE_LINE", "1921"), ("CODE_FUNC", "invoke_main_loop"), ("SYSLOG_IDENTIFIER", "systemd"),
         ("SYSLOG_PID", "1"), ("MESSAGE", "Reloading."), ("_PID", "1"), ("_UID", "0"),
         ("_COMM", "systemd"), ("_TRANSPORT", "journal")])
     c.ms(100, 300)

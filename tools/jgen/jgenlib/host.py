@@ -99,7 +99,7 @@ class Manager:
         return P.native_header(pri, P.LOG_DAEMON, self.proc.pid, code, "systemd")
 
     # ---- messages
-    def log(self, t, msg, code=("src/core/main.c", 1934, "invoke_main_loop"), pri=6, extra=()):
+    def log(self, t, msg, code=("src/core/main.c", 1921, "invoke_main_loop"), pri=6, extra=()):
         return P.native(self.host, t, self.proc,
                         self._hdr(code, pri) + [("MESSAGE", msg)] + list(extra))
 
@@ -123,7 +123,7 @@ class Manager:
         mid = {"start": P.MID_UNIT_STARTING, "stop": P.MID_UNIT_STOPPING,
                "reload": P.MID_UNIT_RELOADING}[job_type]
         return P.native(self.host, t, self.proc, self._hdr(
-            ("src/core/job.c", 581, "job_emit_start_message")) + [
+            ("src/core/job.c", 580, "job_emit_start_message")) + [
             ("MESSAGE", "%s %s..." % (verb, unit.ident())), ("JOB_ID", str(job)),
             ("JOB_TYPE", job_type), (self.inv_field, unit.invocation or ""), ("MESSAGE_ID", mid),
             (self.unit_field, unit.name)])
@@ -140,7 +140,7 @@ class Manager:
             mid = P.MID_UNIT_STOPPED
         pri = 6 if result == "done" else 3
         return P.native(self.host, t, self.proc, self._hdr(
-            ("src/core/job.c", 768, "job_emit_done_message"), pri) + [
+            ("src/core/job.c", 767, "job_emit_done_message"), pri) + [
             ("MESSAGE", "%s %s." % (verb, unit.ident())), ("JOB_ID", str(job)),
             ("JOB_TYPE", job_type), ("JOB_RESULT", result), (self.inv_field, unit.invocation or ""),
             ("MESSAGE_ID", mid), (self.unit_field, unit.name)])
@@ -150,13 +150,13 @@ class Manager:
         if not self.system:
             return None
         return P.native(self.host, t, self.proc, self._hdr(
-            ("src/core/unit.c", 5627, "unit_log_success")) + [
+            ("src/core/unit.c", 5618, "unit_log_success")) + [
             ("MESSAGE_ID", P.MID_UNIT_SUCCESS), (self.inv_field, unit.invocation or ""),
             ("MESSAGE", "%s: Deactivated successfully." % unit.name), (self.unit_field, unit.name)])
 
     def failed_result(self, t, unit, result="exit-code"):
         return P.native(self.host, t, self.proc, self._hdr(
-            ("src/core/unit.c", 5638, "unit_log_failure"), 4) + [
+            ("src/core/unit.c", 5629, "unit_log_failure"), 4) + [
             ("MESSAGE_ID", P.MID_UNIT_FAILURE_RESULT), (self.inv_field, unit.invocation or ""),
             ("MESSAGE", "%s: Failed with result '%s'." % (unit.name, result)),
             ("UNIT_RESULT", result), (self.unit_field, unit.name)])
@@ -283,7 +283,7 @@ class Host:
                 ("_SYSTEMD_CGROUP", "/init.scope"), ("_SYSTEMD_UNIT", "init.scope"),
                 ("_SYSTEMD_SLICE", "-.slice"), ("JOB_TYPE", "start"), ("JOB_RESULT", "done"),
                 ("MESSAGE_ID", "39f53479d3a045ac8e11786248231fbf"),
-                ("CODE_LINE", "768"), ("CODE_FUNC", "job_emit_done_message"),
+                ("CODE_LINE", "767"), ("CODE_FUNC", "job_emit_done_message"),
                 ("PRIORITY", "7"), ("_TRANSPORT", "stdout"), ("SYSLOG_IDENTIFIER", "sshd"),
                 ("_COMM", "sshd"), ("_EXE", "/usr/sbin/sshd"), ("_SYSTEMD_SLICE", "system.slice"),
                 ("_SYSTEMD_UNIT", "ssh.service"), ("_SYSTEMD_CGROUP", "/system.slice/ssh.service"),
@@ -291,10 +291,10 @@ class Host:
                 ("_CMDLINE", "/usr/sbin/CRON -f"), ("SYSLOG_FACILITY", "9"),
                 ("_SYSTEMD_UNIT", "cron.service"), ("_AUDIT_LOGINUID", "0"),
                 ("_SYSTEMD_CGROUP", "/system.slice/cron.service"),
-                ("MESSAGE_ID", "7d4958e842da4a758f6c1cdc7b36dcc5"), ("CODE_LINE", "581"),
+                ("MESSAGE_ID", "7d4958e842da4a758f6c1cdc7b36dcc5"), ("CODE_LINE", "580"),
                 ("CODE_FUNC", "job_emit_start_message"),
                 ("MESSAGE_ID", "7ad2d189f7e94e70a38c781354912448"),
-                ("CODE_FILE", "src/core/unit.c"), ("CODE_LINE", "5627"),
+                ("CODE_FILE", "src/core/unit.c"), ("CODE_LINE", "5618"),
                 ("CODE_FUNC", "unit_log_success"), ("_TRANSPORT", "kernel"),
                 ("SYSLOG_FACILITY", "0"), ("SYSLOG_IDENTIFIER", "kernel"))]
         for data, _ in warm:

@@ -325,7 +325,7 @@ def boot_actor(c, host, profile_line=None, sessions_after=None):
     yield pid1.job_start(c.ms(1, 4), lg, j)
     yield host.logind(c.ms(20, 60), [("MESSAGE_ID", P.MID_SEAT_START), ("SEAT_ID", "seat0"),
                                       ("MESSAGE", "New seat seat0.")],
-                      ("src/login/logind-seat.c", 512, "seat_start"))
+                      ("src/login/logind-seat.c", 428, "seat_start"))
     yield host.logind(c.ms(1, 5), [("MESSAGE", "Watching system buttons on /dev/input/event0 "
                                                "(Power Button)")],
                       ("src/login/logind-button.c", 373, "button_open"))
@@ -353,7 +353,7 @@ def boot_actor(c, host, profile_line=None, sessions_after=None):
     user_us = c.t - t0 - kernel_us + c.rng.randint(0, 200) * MSEC
     total = kernel_us + user_us
     yield P.native(host, c.ms(0.5, 3), host.pid1.proc, pid1._hdr(
-        ("src/core/manager.c", 3536, "manager_notify_finished")) + [
+        ("src/core/manager.c", 3558, "manager_notify_finished")) + [
         ("MESSAGE_ID", P.MID_STARTUP_FINISHED), ("KERNEL_USEC", str(kernel_us)),
         ("USERSPACE_USEC", str(user_us)),
         ("MESSAGE", "Startup finished in %s (kernel) + %s (userspace) = %s." % (
