@@ -449,25 +449,29 @@ struct Correlator::Impl {
         multi = s.repeat_more || s.repeat_min > 1 || c.kind == Correlation::Kind::kCount ||
                 c.kind == Correlation::Kind::kDistinct;
       }
+      // With alternatives, the first reference that has a value gives it.
+      auto ref_at = [&](std::size_t a) { return a == 0 ? value.ref : value.alternatives[a - 1]; };
       if (multi) {
         nlohmann::json arr = nlohmann::json::array();
         std::vector<std::string> seen;
-        ref_values(rule, g, p, value.ref, [&](std::string_view v) {
-          if (std::find(seen.begin(), seen.end(), v) == seen.end()) {
-            seen.emplace_back(v);
-            arr.push_back(std::string(v));
-          }
-          return false;
-        });
+        for (std::size_t a = 0; a <= value.alternatives.size() && seen.empty(); ++a)
+          ref_values(rule, g, p, ref_at(a), [&](std::string_view v) {
+            if (std::find(seen.begin(), seen.end(), v) == seen.end()) {
+              seen.emplace_back(v);
+              arr.push_back(std::string(v));
+            }
+            return false;
+          });
         d.values[value.name] = std::move(arr);
       } else {
         bool found = false;
         std::string s;
-        ref_values(rule, g, p, value.ref, [&](std::string_view v) {
-          s.assign(v);
-          found = true;
-          return true;
-        });
+        for (std::size_t a = 0; a <= value.alternatives.size() && !found; ++a)
+          ref_values(rule, g, p, ref_at(a), [&](std::string_view v) {
+            s.assign(v);
+            found = true;
+            return true;
+          });
         d.values[value.name] = found ? nlohmann::json(s) : nlohmann::json(nullptr);
       }
     }
@@ -500,10 +504,11 @@ struct Correlator::Impl {
         continue;
       }
       std::vector<std::string> seen;
-      ref_values(rule, g, p, part.ref, [&](std::string_view v) {
-        if (std::find(seen.begin(), seen.end(), v) == seen.end()) seen.emplace_back(v);
-        return false;
-      });
+      for (std::size_t a = 0; a <= part.alternatives.size() && seen.empty(); ++a)
+        ref_values(rule, g, p, a == 0 ? part.ref : part.alternatives[a - 1], [&](std::string_view v) {
+          if (std::find(seen.begin(), seen.end(), v) == seen.end()) seen.emplace_back(v);
+          return false;
+        });
       if (seen.empty()) out += "?";
       for (std::size_t i = 0; i < seen.size(); ++i) out += (i ? ", " : "") + seen[i];
     }

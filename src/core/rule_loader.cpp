@@ -911,13 +911,17 @@ std::optional<Template> RuleCompiler::compile_template(const std::string& text, 
       }
       const std::string name = text.substr(i + 1, close - i - 1);
       int r = -1;
+      std::vector<int> alternatives;
       for (const auto& v : rule_->values)
-        if (v.name == name && v.ref >= 0) r = v.ref;
+        if (v.name == name && v.ref >= 0) {
+          r = v.ref;
+          alternatives = v.alternatives;
+        }
       if (r < 0) r = ref(name, ptr, false, -1);
       if (r < 0) return std::nullopt;
-      if (!lit.empty()) t.parts.push_back({std::move(lit), -1});
+      if (!lit.empty()) t.parts.push_back({std::move(lit), -1, {}});
       lit.clear();
-      t.parts.push_back({"", r});
+      t.parts.push_back({"", r, std::move(alternatives)});
       i = close;
       continue;
     }
@@ -927,7 +931,7 @@ std::optional<Template> RuleCompiler::compile_template(const std::string& text, 
     }
     lit.push_back(c);
   }
-  if (!lit.empty()) t.parts.push_back({std::move(lit), -1});
+  if (!lit.empty()) t.parts.push_back({std::move(lit), -1, {}});
   return t;
 }
 
@@ -1203,14 +1207,31 @@ std::unique_ptr<Rule> RuleCompiler::compile() {
         const bool is_template = it->is_string() && (it->get<std::string>().find_first_of("{}") != std::string::npos);
         if (!templates) {
           if (!valid_name(it.key())) { error(codes::kIdInvalid, p, "value names are lower case letters, digits and '_'"); continue; }
-          if (!it->is_string()) { error(codes::kTypeMismatch, p, "a value is a reference \"step.capture\" or a template"); continue; }
+          const bool refs = it->is_array() && !it->empty() &&
+                            std::all_of(it->begin(), it->end(), [](const json& x) {
+                              return x.is_string() && x.get<std::string>().find_first_of("{}") == std::string::npos;
+                            });
+          if (!it->is_string() && !refs) {
+            error(codes::kTypeMismatch, p,
+                  "a value is a reference \"step.capture\", a template, or an array of references (the first "
+                  "that has a value)");
+            continue;
+          }
+          if (it->is_array()) {
+            std::vector<int> rfs;
+            for (std::size_t i = 0; i < it->size(); ++i)
+              rfs.push_back(ref((*it)[i].get<std::string>(), ptr_join(p, i), false, -1));
+            if (std::all_of(rfs.begin(), rfs.end(), [](int x) { return x >= 0; }))
+              r.values.push_back({it.key(), rfs.front(), {}, std::vector<int>(rfs.begin() + 1, rfs.end())});
+            continue;
+          }
         }
         if (!valid_name(it.key()) || !it->is_string() || is_template != templates) continue;
         if (templates) {
-          if (auto t = compile_template(it->get<std::string>(), p)) r.values.push_back({it.key(), -1, std::move(*t)});
+          if (auto t = compile_template(it->get<std::string>(), p)) r.values.push_back({it.key(), -1, std::move(*t), {}});
         } else {
           const int rf = ref(it->get<std::string>(), p, false, -1);
-          if (rf >= 0) r.values.push_back({it.key(), rf, {}});
+          if (rf >= 0) r.values.push_back({it.key(), rf, {}, {}});
         }
       }
     }
@@ -1227,7 +1248,12 @@ std::unique_ptr<Rule> RuleCompiler::compile() {
     for (std::size_t i = 0; i < by.size(); ++i) {
       int rf = -1;
       for (const auto& v : r.values)
-        if (v.name == by[i] && v.ref >= 0) rf = v.ref;
+        if (v.name == by[i] && v.ref >= 0) {
+          if (!v.alternatives.empty())
+            error(codes::kTypeMismatch, ptr_join(ptr_join(sp, "by"), i),
+                  "value \"" + by[i] + "\" has alternatives; suppress by one reference \"step.capture\"");
+          rf = v.ref;
+        }
       if (rf < 0) rf = ref(by[i], ptr_join(ptr_join(sp, "by"), i), false, -1);
       if (rf >= 0) sup.by.push_back(rf);
     }

@@ -141,6 +141,7 @@ struct Template {
   struct Part {
     std::string literal;
     int ref = -1;
+    std::vector<int> alternatives;  // refs tried in order when ref has no value
   };
   std::vector<Part> parts;
 };
@@ -171,6 +172,7 @@ struct Rule {
     std::string name;
     int ref = -1;      // a reference, or
     Template text;     // a template, when ref < 0
+    std::vector<int> alternatives;  // with ref: refs tried in order when ref has no value
   };
   std::vector<OutputValue> values;  // output values, in name order
   Template summary;
