@@ -1,6 +1,7 @@
 #include "jcorr/sources/export_reader.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <optional>
 #include <utility>
@@ -26,6 +27,29 @@ std::uint64_t load_le64(const char* p) {
 }
 
 bool is_meta(std::string_view name) { return name.size() >= 2 && name[0] == '_' && name[1] == '_'; }
+
+// Names longer than this are invalid (is_valid_field_name).
+constexpr std::size_t kMaxFieldName = 64;
+
+// Offset of the first '=' or '\n' in [p, p + n), or n when there is neither: eight bytes
+// at a time (a byte equal to c is a zero byte of w ^ c·0x0101…; the lowest flagged byte
+// of the usual has-zero test is exact, later ones may be spurious).
+std::size_t find_eq_or_newline(const char* p, std::size_t n) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ull;
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, p + i, 8);
+    const std::uint64_t eq = w ^ (kOnes * '=');
+    const std::uint64_t nl = w ^ (kOnes * '\n');
+    const std::uint64_t hit = (((eq - kOnes) & ~eq) | ((nl - kOnes) & ~nl)) & kHigh;
+    if (hit != 0) return i + static_cast<std::size_t>(std::countr_zero(hit) / 8);
+  }
+  for (; i < n; ++i)
+    if (p[i] == '=' || p[i] == '\n') return i;
+  return n;
+}
 
 enum class Outcome { kEmitted, kSkipped, kEnd };
 enum class LineStatus { kOk, kEof, kTooLong };
@@ -230,6 +254,92 @@ struct ExportReader::Impl {
     return Outcome::kEmitted;
   }
 
+  // The common case in one pass: parses the entry at `pos` when it lies wholly in the
+  // buffer and has nothing to report (no framing problem, no invalid name, timestamp or
+  // UTF-8, nothing over a limit). Each line is read once: the name up to its '=' (or the
+  // '\n' of a binary header) eight bytes at a time, then memchr finds the value's end;
+  // names are checked by the name cache (once per distinct name), not byte by byte. Returns false otherwise, having changed only `out` and the name
+  // cache's hints; parse_entry then reads the same entry again and reports what it finds.
+  bool parse_entry_fast(core::Event& out) {
+    out.clear();
+    const char* const base = in.at(pos);
+    const char* const end = in.at(in.end());
+    const std::size_t max_entry = options.max_entry_size;
+    const char* p = base;
+    const char* fields_end = nullptr;
+    std::size_t count = 0;
+    std::size_t prev = detail::NameCache::kFirst;
+    bool realtime = false;
+    for (;;) {
+      if (p == end) {  // the input ends after a whole line: the entry ends there
+        if (!in.at_eof()) return false;
+        fields_end = p;
+        break;
+      }
+      // The line's first '=' or its end, within the longest valid name (and a byte): a
+      // name is checked by the name cache, which answers kInvalid for a bad one.
+      const char* const key = p;
+      const auto span = std::min<std::size_t>(kMaxFieldName + 1, static_cast<std::size_t>(end - key));
+      const std::size_t name_len = find_eq_or_newline(key, span);
+      if (name_len == span) return false;  // a name too long, or the buffer ends in it
+      p = key + name_len;
+      std::string_view value;
+      bool binary = false;
+      if (*p == '=') {
+        if (name_len == 0) return false;
+        const char* const v = p + 1;
+        const auto* nl = static_cast<const char*>(std::memchr(v, '\n', static_cast<std::size_t>(end - v)));
+        if (nl == nullptr) return false;
+        value = std::string_view(v, static_cast<std::size_t>(nl - v));
+        p = nl + 1;
+      } else {  // '\n'
+        if (name_len == 0) {  // blank line: end of entry
+          fields_end = p;
+          ++p;
+          break;
+        }
+        if (!detail::is_valid_field_name(std::string_view(key, name_len)) || end - p < 9) return false;
+        const std::uint64_t len = load_le64(p + 1);
+        const char* const v = p + 9;
+        if (len > kMaxPlausibleData || len >= static_cast<std::uint64_t>(end - v) || v[len] != '\n') return false;
+        value = std::string_view(v, static_cast<std::size_t>(len));
+        binary = true;
+        p = v + len + 1;
+      }
+      if (static_cast<std::size_t>(p - base) > max_entry) return false;
+      const std::string_view field(key, name_len);
+      if (name_len >= 2 && key[0] == '_' && key[1] == '_') {
+        if (name_len == 8 && field == "__CURSOR") {
+          out.cursor.assign(value);
+        } else if (name_len == 20 && field == "__REALTIME_TIMESTAMP") {
+          const auto v = detail::parse_decimal_u64(value);
+          if (!v) return false;
+          out.realtime_us = *v;
+          realtime = true;
+        } else if (name_len == 21 && field == "__MONOTONIC_TIMESTAMP") {
+          const auto v = detail::parse_decimal_u64(value);
+          if (!v) return false;
+          out.monotonic_us = *v;
+        }
+        continue;
+      }
+      if (++count > options.max_fields_per_entry) return false;
+      const std::int64_t id = names.lookup_next(prev, field);
+      if (id < 0) {
+        if (id == detail::NameCache::kInvalid) return false;
+        continue;
+      }
+      if (value.size() > options.max_field_size) return false;
+      if (!binary && !detail::is_valid_utf8(value)) return false;
+      out.add(static_cast<core::FieldId>(id), value);
+    }
+    if (!realtime) return false;
+    const std::uint64_t start = pos;
+    pos += static_cast<std::uint64_t>(p - base);
+    if (out.cursor.empty()) synthesise_cursor(out, start, start + static_cast<std::uint64_t>(fields_end - base));
+    return true;
+  }
+
   Outcome parse_entry(core::Event& out) {
     out.clear();
     entry_start = pos;
@@ -365,6 +475,8 @@ struct ExportReader::Impl {
       // Blank lines between entries (and between concatenated streams) are skipped.
       while (in.fill(pos, pos + 1) && *in.at(pos) == '\n') ++pos;
       if (pos >= in.end()) break;
+      in.prefault(pos);
+      if (parse_entry_fast(out)) return true;
       switch (parse_entry(out)) {
         case Outcome::kEmitted:
           return true;
