@@ -1,7 +1,6 @@
 #include "jcorr/sources/export_reader.h"
 
 #include <algorithm>
-#include <bit>
 #include <cstring>
 #include <optional>
 #include <utility>
@@ -30,26 +29,6 @@ bool is_meta(std::string_view name) { return name.size() >= 2 && name[0] == '_' 
 
 // Names longer than this are invalid (is_valid_field_name).
 constexpr std::size_t kMaxFieldName = 64;
-
-// Offset of the first '=' or '\n' in [p, p + n), or n when there is neither: eight bytes
-// at a time (a byte equal to c is a zero byte of w ^ c·0x0101…; the lowest flagged byte
-// of the usual has-zero test is exact, later ones may be spurious).
-std::size_t find_eq_or_newline(const char* p, std::size_t n) {
-  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
-  constexpr std::uint64_t kHigh = 0x8080808080808080ull;
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    std::uint64_t w = 0;
-    std::memcpy(&w, p + i, 8);
-    const std::uint64_t eq = w ^ (kOnes * '=');
-    const std::uint64_t nl = w ^ (kOnes * '\n');
-    const std::uint64_t hit = (((eq - kOnes) & ~eq) | ((nl - kOnes) & ~nl)) & kHigh;
-    if (hit != 0) return i + static_cast<std::size_t>(std::countr_zero(hit) / 8);
-  }
-  for (; i < n; ++i)
-    if (p[i] == '=' || p[i] == '\n') return i;
-  return n;
-}
 
 enum class Outcome { kEmitted, kSkipped, kEnd };
 enum class LineStatus { kOk, kEof, kTooLong };
@@ -256,9 +235,8 @@ struct ExportReader::Impl {
 
   // The common case in one pass: parses the entry at `pos` when it lies wholly in the
   // buffer and has nothing to report (no framing problem, no invalid name, timestamp or
-  // UTF-8, nothing over a limit). Each line is read once: the name up to its '=' (or the
-  // '\n' of a binary header) eight bytes at a time, then memchr finds the value's end;
-  // names are checked by the name cache (once per distinct name), not byte by byte. Returns false otherwise, having changed only `out` and the name
+  // UTF-8, nothing over a limit). Each line is found with memchr and split at its first
+  // '='; names are checked by the name cache (once per distinct name), not byte by byte. Returns false otherwise, having changed only `out` and the name
   // cache's hints; parse_entry then reads the same entry again and reports what it finds.
   bool parse_entry_fast(core::Event& out) {
     out.clear();
@@ -276,22 +254,23 @@ struct ExportReader::Impl {
         fields_end = p;
         break;
       }
-      // The line's first '=' or its end, within the longest valid name (and a byte): a
-      // name is checked by the name cache, which answers kInvalid for a bad one.
+      // The line's end, then its first '=' (glibc's vectorised memchr beats a hand-written
+      // word-at-a-time scan of the name here); the name is checked by the name cache,
+      // which answers kInvalid for a bad one.
       const char* const key = p;
-      const auto span = std::min<std::size_t>(kMaxFieldName + 1, static_cast<std::size_t>(end - key));
-      const std::size_t name_len = find_eq_or_newline(key, span);
-      if (name_len == span) return false;  // a name too long, or the buffer ends in it
+      const auto* line_end = static_cast<const char*>(std::memchr(key, '\n', static_cast<std::size_t>(end - key)));
+      if (line_end == nullptr) return false;  // the buffer ends inside the line
+      const auto* eq = static_cast<const char*>(std::memchr(key, '=', static_cast<std::size_t>(line_end - key)));
+      const auto name_len = static_cast<std::size_t>((eq != nullptr ? eq : line_end) - key);
+      if (name_len > kMaxFieldName) return false;
       p = key + name_len;
       std::string_view value;
       bool binary = false;
       if (*p == '=') {
         if (name_len == 0) return false;
         const char* const v = p + 1;
-        const auto* nl = static_cast<const char*>(std::memchr(v, '\n', static_cast<std::size_t>(end - v)));
-        if (nl == nullptr) return false;
-        value = std::string_view(v, static_cast<std::size_t>(nl - v));
-        p = nl + 1;
+        value = std::string_view(v, static_cast<std::size_t>(line_end - v));
+        p = line_end + 1;
       } else {  // '\n'
         if (name_len == 0) {  // blank line: end of entry
           fields_end = p;
