@@ -236,8 +236,9 @@ struct ExportReader::Impl {
   // The common case in one pass: parses the entry at `pos` when it lies wholly in the
   // buffer and has nothing to report (no framing problem, no invalid name, timestamp or
   // UTF-8, nothing over a limit). Each line is found with memchr and split at its first
-  // '='; names are checked by the name cache (once per distinct name), not byte by byte. Returns false otherwise, having changed only `out` and the name
-  // cache's hints; parse_entry then reads the same entry again and reports what it finds.
+  // '='; names are checked by the name cache (once per distinct name), not byte by
+  // byte. Returns false otherwise, having changed only `out` and the name cache's hints;
+  // parse_entry then reads the same entry again and reports what it finds.
   bool parse_entry_fast(core::Event& out) {
     out.clear();
     const char* const base = in.at(pos);
