@@ -17,6 +17,7 @@ Then jcorr is left idle for IDLE seconds and the CPU time it uses over them is m
 wall-clock watermark ticks once a second).
 
 usage: bench/live.py [--jcorr build/ci/jcorr] [--pairs 2000] [--rate 40] [--idle 30]
+                     [--config '{"checkpoint_interval": "10s"}']
 Prints a markdown table; exits 1 when a detection is missing or duplicated.
 """
 
@@ -95,6 +96,7 @@ def main():
     ap.add_argument("--rate", type=float, default=40.0, help="pairs per second")
     ap.add_argument("--idle", type=float, default=30.0, help="seconds of idle CPU measurement")
     ap.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    ap.add_argument("--config", default="{}", help="more daemon configuration keys, as a JSON object")
     args = ap.parse_args()
 
     work = tempfile.mkdtemp(prefix="jcorr-live-")
@@ -108,10 +110,12 @@ def main():
     with open(os.path.join(work, "webhooks.json"), "w") as f:
         json.dump({"webhooks": [{"name": "bench", "url": "http://127.0.0.1:%d/hook" % server.server_port,
                                  "spool_dir": "spool", "timeout": "5s"}]}, f)
+    config = {"rules": "rules", "follow": {"directory": "journal"}, "state_directory": "state",
+              "start_at": "head", "outputs": {"stdout": True, "webhooks": "webhooks.json"},
+              "watermark": {"wall_clock": True, "wall_clock_delay": "1s"}, "log_level": "info"}
+    config.update(json.loads(args.config))
     with open(os.path.join(work, "jcorr.json"), "w") as f:
-        json.dump({"rules": "rules", "follow": {"directory": "journal"}, "state_directory": "state",
-                   "start_at": "head", "outputs": {"stdout": True, "webhooks": "webhooks.json"},
-                   "watermark": {"wall_clock": True, "wall_clock_delay": "1s"}, "log_level": "info"}, f)
+        json.dump(config, f)
 
     journal = os.path.join(work, "journal", "live.journal")
     writer = subprocess.Popen([REMOTE, "-o", journal, "-"], stdin=subprocess.PIPE,
