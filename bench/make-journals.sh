@@ -10,8 +10,10 @@
 # journal-remote's cursors, hence the same detection ids.
 #   DIR/truth.json     jgen's ground truth (the attacks it planted)
 #
-# usage: bench/make-journals.sh [DIR] [ENTRIES] [HOSTS] [ATTACKS] [DECOYS] [SEED]
-# defaults: build/bench/300000 300000 50 12 30 7 (the issue's reference size is 1000000 50).
+# usage: bench/make-journals.sh [DIR] [ENTRIES] [HOSTS] [ATTACKS] [DECOYS] [SEED] [MIX]
+# defaults: build/bench/300000 300000 50 12 30 7 issue (the issue's reference size is
+# 1000000 50). MIX is jgen's background mix: "issue" (about 2.5% of the records are
+# security-relevant, as the issue's reference journal) or "ssh-heavy" (about half sshd).
 # An existing set built with the same parameters is kept (DIR/params records them).
 set -euo pipefail
 
@@ -23,9 +25,10 @@ hosts=${3:-50}
 attacks=${4:-12}
 decoys=${5:-30}
 seed=${6:-7}
+mix=${7:-issue}
 remote=${JOURNAL_REMOTE:-/lib/systemd/systemd-journal-remote}
 
-params="entries=$entries hosts=$hosts attacks=$attacks decoys=$decoys seed=$seed"
+params="entries=$entries hosts=$hosts attacks=$attacks decoys=$decoys seed=$seed mix=$mix"
 mkdir -p "$dir"
 if [[ -f $dir/params && $(cat "$dir/params") == "$params" && -s $dir/bench.json ]]; then
   echo "make-journals: $dir already holds $params" >&2
@@ -36,7 +39,7 @@ rm -f "$dir"/jgen.export "$dir"/bench.export "$dir"/bench.json "$dir"/truth.json
 
 echo "make-journals: generating $params" >&2
 python3 "$root/tools/jgen/jgen.py" bench -o "$dir/jgen.export" --entries "$entries" --hosts "$hosts" \
-  --attacks "$attacks" --decoys "$decoys" --seed "$seed" --truth "$dir/truth.json"
+  --attacks "$attacks" --decoys "$decoys" --seed "$seed" --mix "$mix" --truth "$dir/truth.json"
 
 echo "make-journals: converting to .journal" >&2
 # journal-remote insists on the .journal suffix and refuses to overwrite.

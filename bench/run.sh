@@ -11,7 +11,7 @@
 #   EXTRA    further cases on the .journal, NAME=ARGS, e.g.
 #            "no pushdown=--no-pushdown" "pack without extra=--rules rules/t1053.006-systemd-timers.json"
 # environment: JCORR (default build/perf/jcorr), BENCH_DIR (default build/bench/ENTRIES),
-#              HOSTS (50), ATTACKS (12), DECOYS (30), SEED (7), RULES (rules),
+#              HOSTS (50), ATTACKS (12), DECOYS (30), SEED (7), MIX (issue), RULES (rules),
 #              VARIANTS (1: also --no-pushdown and the pack without its full-scan rule)
 set -euo pipefail
 
@@ -24,7 +24,7 @@ shift $(( $# > 2 ? 2 : $# ))
 dir=${BENCH_DIR:-$root/build/bench/$entries}
 jcorr=${JCORR:-$root/build/perf/jcorr}
 
-"$here/make-journals.sh" "$dir" "$entries" "${HOSTS:-50}" "${ATTACKS:-12}" "${DECOYS:-30}" "${SEED:-7}"
+"$here/make-journals.sh" "$dir" "$entries" "${HOSTS:-50}" "${ATTACKS:-12}" "${DECOYS:-30}" "${SEED:-7}" "${MIX:-issue}"
 extra=()
 for e in "$@"; do extra+=(--extra "$e"); done
 cd "$root"

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 
 namespace jcorr::core {
 
@@ -60,6 +62,10 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
 // what the pattern captures then carries in the byte's place.
 std::string_view well_formed(std::string_view v, std::string& scratch) {
   std::size_t i = 0;
+  for (std::uint64_t w = 0; i + 8 <= v.size(); i += 8) {  // ASCII, eight bytes at a time
+    std::memcpy(&w, v.data() + i, 8);
+    if ((w & 0x8080808080808080ull) != 0) break;
+  }
   while (i < v.size()) {
     const std::size_t n = utf8_sequence(v, i);
     if (n == 0) break;

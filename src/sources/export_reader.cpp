@@ -27,6 +27,9 @@ std::uint64_t load_le64(const char* p) {
 
 bool is_meta(std::string_view name) { return name.size() >= 2 && name[0] == '_' && name[1] == '_'; }
 
+// Names longer than this are invalid (is_valid_field_name).
+constexpr std::size_t kMaxFieldName = 64;
+
 enum class Outcome { kEmitted, kSkipped, kEnd };
 enum class LineStatus { kOk, kEof, kTooLong };
 
@@ -230,6 +233,93 @@ struct ExportReader::Impl {
     return Outcome::kEmitted;
   }
 
+  // The common case in one pass: parses the entry at `pos` when it lies wholly in the
+  // buffer and has nothing to report (no framing problem, no invalid name, timestamp or
+  // UTF-8, nothing over a limit). Each line is found with memchr and split at its first
+  // '='; names are checked by the name cache (once per distinct name), not byte by
+  // byte. Returns false otherwise, having changed only `out` and the name cache's hints;
+  // parse_entry then reads the same entry again and reports what it finds.
+  bool parse_entry_fast(core::Event& out) {
+    out.clear();
+    const char* const base = in.at(pos);
+    const char* const end = in.at(in.end());
+    const std::size_t max_entry = options.max_entry_size;
+    const char* p = base;
+    const char* fields_end = nullptr;
+    std::size_t count = 0;
+    std::size_t prev = detail::NameCache::kFirst;
+    bool realtime = false;
+    for (;;) {
+      if (p == end) {  // the input ends after a whole line: the entry ends there
+        if (!in.at_eof()) return false;
+        fields_end = p;
+        break;
+      }
+      // The line's end, then its first '=' (glibc's vectorised memchr beats a hand-written
+      // word-at-a-time scan of the name here); the name is checked by the name cache,
+      // which answers kInvalid for a bad one.
+      const char* const key = p;
+      const auto* line_end = static_cast<const char*>(std::memchr(key, '\n', static_cast<std::size_t>(end - key)));
+      if (line_end == nullptr) return false;  // the buffer ends inside the line
+      const auto* eq = static_cast<const char*>(std::memchr(key, '=', static_cast<std::size_t>(line_end - key)));
+      const auto name_len = static_cast<std::size_t>((eq != nullptr ? eq : line_end) - key);
+      if (name_len > kMaxFieldName) return false;
+      p = key + name_len;
+      std::string_view value;
+      bool binary = false;
+      if (*p == '=') {
+        if (name_len == 0) return false;
+        const char* const v = p + 1;
+        value = std::string_view(v, static_cast<std::size_t>(line_end - v));
+        p = line_end + 1;
+      } else {  // '\n'
+        if (name_len == 0) {  // blank line: end of entry
+          fields_end = p;
+          ++p;
+          break;
+        }
+        if (!detail::is_valid_field_name(std::string_view(key, name_len)) || end - p < 9) return false;
+        const std::uint64_t len = load_le64(p + 1);
+        const char* const v = p + 9;
+        if (len > kMaxPlausibleData || len >= static_cast<std::uint64_t>(end - v) || v[len] != '\n') return false;
+        value = std::string_view(v, static_cast<std::size_t>(len));
+        binary = true;
+        p = v + len + 1;
+      }
+      if (static_cast<std::size_t>(p - base) > max_entry) return false;
+      const std::string_view field(key, name_len);
+      if (name_len >= 2 && key[0] == '_' && key[1] == '_') {
+        if (name_len == 8 && field == "__CURSOR") {
+          out.cursor.assign(value);
+        } else if (name_len == 20 && field == "__REALTIME_TIMESTAMP") {
+          const auto v = detail::parse_decimal_u64(value);
+          if (!v) return false;
+          out.realtime_us = *v;
+          realtime = true;
+        } else if (name_len == 21 && field == "__MONOTONIC_TIMESTAMP") {
+          const auto v = detail::parse_decimal_u64(value);
+          if (!v) return false;
+          out.monotonic_us = *v;
+        }
+        continue;
+      }
+      if (++count > options.max_fields_per_entry) return false;
+      const std::int64_t id = names.lookup_next(prev, field);
+      if (id < 0) {
+        if (id == detail::NameCache::kInvalid) return false;
+        continue;
+      }
+      if (value.size() > options.max_field_size) return false;
+      if (!binary && !detail::is_valid_utf8(value)) return false;
+      out.add(static_cast<core::FieldId>(id), value);
+    }
+    if (!realtime) return false;
+    const std::uint64_t start = pos;
+    pos += static_cast<std::uint64_t>(p - base);
+    if (out.cursor.empty()) synthesise_cursor(out, start, start + static_cast<std::uint64_t>(fields_end - base));
+    return true;
+  }
+
   Outcome parse_entry(core::Event& out) {
     out.clear();
     entry_start = pos;
@@ -365,6 +455,8 @@ struct ExportReader::Impl {
       // Blank lines between entries (and between concatenated streams) are skipped.
       while (in.fill(pos, pos + 1) && *in.at(pos) == '\n') ++pos;
       if (pos >= in.end()) break;
+      in.prefault(pos);
+      if (parse_entry_fast(out)) return true;
       switch (parse_entry(out)) {
         case Outcome::kEmitted:
           return true;

@@ -18,6 +18,13 @@ InputBuffer::InputBuffer(std::unique_ptr<ByteInput> input, std::size_t chunk)
   }
 }
 
+void InputBuffer::prefault_more(std::uint64_t off) {
+  const std::uint64_t from = std::max(off, prefaulted_);
+  const std::uint64_t to = std::min(total_, from + kPrefaultChunk);
+  input_->prefault(from, to - from);
+  prefaulted_ = to;
+}
+
 bool InputBuffer::fill(std::uint64_t keep, std::uint64_t want) {
   if (want <= end()) return true;
   if (eof_) return false;

@@ -18,6 +18,7 @@ namespace jcorr::sources::detail {
 class InputBuffer {
  public:
   static constexpr std::size_t kDefaultChunk = 128u << 10;
+  static constexpr std::uint64_t kPrefaultChunk = 2u << 20;
 
   explicit InputBuffer(std::unique_ptr<ByteInput> input, std::size_t chunk = kDefaultChunk);
 
@@ -34,6 +35,12 @@ class InputBuffer {
   // want - keep plus one chunk; callers bound that distance.
   bool fill(std::uint64_t keep, std::uint64_t want);
 
+  // For a mapped file, makes sure the pages from `off` to some way ahead are mapped,
+  // asking for them a chunk (kPrefaultChunk) at a time; cheap to call for every entry.
+  void prefault(std::uint64_t off) {
+    if (off + kPrefaultChunk / 2 > prefaulted_ && prefaulted_ < total_) prefault_more(off);
+  }
+
   // True once the input has reported its end (or an error).
   bool at_eof() const { return eof_; }
 
@@ -47,6 +54,8 @@ class InputBuffer {
   std::size_t capacity() const { return cap_; }
 
  private:
+  void prefault_more(std::uint64_t off);
+
   std::unique_ptr<ByteInput> input_;
   std::size_t chunk_;
   const char* data_ = nullptr;
@@ -55,6 +64,7 @@ class InputBuffer {
   std::uint64_t base_ = 0;
   std::size_t len_ = 0;
   std::uint64_t total_ = 0;
+  std::uint64_t prefaulted_ = 0;  // mapped: bytes below this offset have been prefaulted
   bool mapped_ = false;
   bool eof_ = false;
   std::optional<std::error_code> error_;

@@ -62,6 +62,10 @@ bool is_valid_utf8(std::string_view bytes) {
       i += 8;
       continue;
     }
+    if (p[i] < 0x80) {  // the ASCII bytes of a short tail, one by one without decode()
+      ++i;
+      continue;
+    }
     std::uint32_t cp = 0;
     const std::size_t len = decode(p + i, n - i, cp);
     if (len == 0) return false;
@@ -90,6 +94,13 @@ bool is_journal_printable(std::string_view bytes, bool allow_newline) {
 std::optional<std::uint64_t> parse_decimal_u64(std::string_view text) {
   if (text.empty() || text.size() > 20) return std::nullopt;
   std::uint64_t v = 0;
+  if (text.size() < 20) {  // at most 19 digits: below 10^19, no overflow to check
+    for (const char c : text) {
+      if (c < '0' || c > '9') return std::nullopt;
+      v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return v;
+  }
   for (const char c : text) {
     if (c < '0' || c > '9') return std::nullopt;
     const auto d = static_cast<std::uint64_t>(c - '0');

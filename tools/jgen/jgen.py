@@ -125,7 +125,7 @@ def cmd_bench(args):
     t0 = time.time()
     with open(args.output, "wb", buffering=1 << 20) as f:
         n, truth = B.generate(f, entries=args.entries, hosts=args.hosts, attacks=args.attacks,
-                              decoys=args.decoys, seed=args.seed, order=args.order)
+                              decoys=args.decoys, seed=args.seed, order=args.order, mix=args.mix)
     dt = time.time() - t0
     if args.truth:
         with open(args.truth, "w") as f:
@@ -156,6 +156,9 @@ def main(argv=None):
     p.add_argument("--decoys", type=int, default=100)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--order", choices=("journal", "fast"), default="fast")
+    p.add_argument("--mix", choices=sorted(B.MIXES), default="ssh-heavy",
+                   help="background noise: ssh-heavy (about half sshd) or issue (about 2.5%% "
+                        "security-relevant records)")
     p.add_argument("--truth")
     p.set_defaults(fn=cmd_bench)
     args = ap.parse_args(argv)

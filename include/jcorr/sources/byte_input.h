@@ -31,6 +31,14 @@ class ByteInput {
 
   // Total size in bytes when known (mapped inputs), 0 otherwise.
   virtual std::uint64_t size() const { return 0; }
+
+  // A hint for mapped files: the bytes [offset, offset + length) of mapped() are about to
+  // be read, so their pages may be mapped in one call instead of one page fault every few
+  // pages. Does nothing for other inputs, or where the kernel cannot do it; never fails.
+  virtual void prefault(std::uint64_t offset, std::uint64_t length) {
+    static_cast<void>(offset);
+    static_cast<void>(length);
+  }
 };
 
 // Opens `path` for reading: a regular file is mapped (an empty file is an empty mapped

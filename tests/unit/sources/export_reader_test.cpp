@@ -135,6 +135,21 @@ std::vector<Case> cases() {
                "__CURSOR=c8\n__REALTIME_TIMESTAMP=800\n__MONOTONIC_TIMESTAMP=-1\n\n",
                {R"({"__CURSOR":"c8","__REALTIME_TIMESTAMP":"800","__MONOTONIC_TIMESTAMP":"0"})"},
                {"invalid __MONOTONIC_TIMESTAMP"}});
+  // Names are resolved from the name that followed the previous field last time: these
+  // entries change the order, and put an invalid name where a valid one was.
+  c.push_back({"field order changing between entries, an invalid name where a valid one was",
+               head("o1", 1) + "A=1\nB=2\nC=3\n\n" + head("o2", 2) + "B=4\nA=5\nC=6\n\n" + head("o3", 3) +
+                   "A=7\nb=8\nC=9\n\n" + head("o4", 4) + "A=10\nB=11\nC=12\n\n",
+               {R"({"__CURSOR":"o1","__REALTIME_TIMESTAMP":"1","__MONOTONIC_TIMESTAMP":"7","A":"1","B":"2","C":"3"})",
+                R"({"__CURSOR":"o2","__REALTIME_TIMESTAMP":"2","__MONOTONIC_TIMESTAMP":"7","B":"4","A":"5","C":"6"})",
+                R"({"__CURSOR":"o3","__REALTIME_TIMESTAMP":"3","__MONOTONIC_TIMESTAMP":"7","A":"7","C":"9"})",
+                R"({"__CURSOR":"o4","__REALTIME_TIMESTAMP":"4","__MONOTONIC_TIMESTAMP":"7","A":"10","B":"11","C":"12"})"},
+               {"invalid field name 'b'"}});
+  c.push_back({"names of 64 and 65 bytes, unknown __ names in any case",
+               head("n1", 1) + std::string(64, 'N') + "=ok\n" + std::string(65, 'L') + "=long\n__lower=x\n__X Y=z\n\n",
+               {R"({"__CURSOR":"n1","__REALTIME_TIMESTAMP":"1","__MONOTONIC_TIMESTAMP":"7",")" + std::string(64, 'N') +
+                R"(":"ok"})"},
+               {"invalid field name 'LLLL"}});
   c.push_back({"empty input", "", {}, {}});
   c.push_back({"only blank lines", "\n\n\n", {}, {}});
   return c;

@@ -9,6 +9,22 @@ from .scenario import Scenario
 
 ENTRIES_PER_EVENT = 2.2   # slightly below the measured mean, so the limit, not the day, ends the run
 
+# Background mixes for noise_actor (weights per noise event).
+#   "ssh-heavy": noise_actor's own default, an internet-facing fleet where sshd scanners and
+#     pre-auth noise make about half of the journal (every sshd record is a record the
+#     rules' anchors select).
+#   "issue": the issue's reference journal, where about 2.5% of the records are
+#     security-relevant (sshd, sudo, logind, the service managers): the rest is an
+#     application's stdout, firewall drops, mail, an exporter and time sync.
+MIXES = {
+    "ssh-heavy": None,
+    "issue": {"scanner": 0.003, "preauth": 0.002, "ufw": 0.25, "app": 0.5, "postfix": 0.09,
+              "exporter": 0.13, "timesyncd": 0.01, "journald": 0.003, "failed-user": 0.001},
+}
+# Mean entries per noise event of each mix (measured), so the entry limit, not the end of
+# the day, ends the run.
+ENTRIES_PER_MIX_EVENT = {"ssh-heavy": ENTRIES_PER_EVENT, "issue": 1.7}
+
 
 def _attack(sc, h, k, t, rng):
     U = h.users
@@ -65,7 +81,7 @@ def _decoy(sc, h, k, t, rng):
 
 
 def generate(out, entries=1_000_000, hosts=50, attacks=40, decoys=100, seed=1, order="fast",
-             hours=24, newer_every=5):
+             hours=24, newer_every=5, mix="ssh-heavy"):
     sc = Scenario(seed=seed, start="2025-11-26T00:00:00Z", order=order)
     until = sc.start + hours * 3600 * USEC
     hs = []
@@ -76,9 +92,9 @@ def generate(out, entries=1_000_000, hosts=50, attacks=40, decoys=100, seed=1, o
         hs.append(h)
     scheduled_per_host = hours * (2.2 + 3)     # cron + timers, rough
     per_host = max(entries / hosts - scheduled_per_host, 10)
-    rate = per_host / ENTRIES_PER_EVENT / (hours * 60)
+    rate = per_host / ENTRIES_PER_MIX_EVENT[mix] / (hours * 60)
     for h in hs:
-        sc.spawn(N.noise_actor, sc.start, h, rate, until)
+        sc.spawn(N.noise_actor, sc.start, h, rate, until, MIXES[mix])
         sc.spawn(N.scheduled_actor, sc.start, h, until)
     rng = sc.rng
     span = until - sc.start - 3 * 3600 * USEC
