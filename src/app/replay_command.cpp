@@ -414,10 +414,27 @@ std::optional<DeferredResult> deferred_replay(
   return std::nullopt;
 }
 
-void print_diagnostics(const std::vector<core::Diagnostic>& ds, bool warnings) {
-  for (const auto& d : ds)
+// Errors, and warnings when asked. Rules left out for want of a baseline are listed in
+// full when the user works with one (or nothing else is left to run); otherwise, as
+// optional baseline rules sit beside the pack, in one line (jcorr rules check details).
+void print_diagnostics(const std::vector<core::Diagnostic>& ds, bool warnings, bool baseline_detail = true) {
+  std::vector<std::string> left_out;
+  for (const auto& d : ds) {
+    if (d.code == core::codes::kBaselineMissing && !baseline_detail) {
+      if (!d.rule_id.empty() && std::find(left_out.begin(), left_out.end(), d.rule_id) == left_out.end())
+        left_out.push_back(d.rule_id);
+      continue;
+    }
     if (d.severity == core::Severity::kError || warnings || d.code == core::codes::kBaselineMissing)
       std::cerr << d.to_string() << "\n";
+  }
+  if (!left_out.empty()) {
+    std::cerr << "jcorr: warning rule.baseline.missing: " << left_out.size()
+              << (left_out.size() == 1 ? " rule needs a baseline and was" : " rules need a baseline and were")
+              << " left out (--baseline FILE, --host-root DIR; jcorr rules check says which list):";
+    for (const auto& r : left_out) std::cerr << " " << r;
+    std::cerr << "\n";
+  }
 }
 
 class StderrTracer final : public core::Tracer {
@@ -478,7 +495,8 @@ int run(Options& o, const char* command) {
     core::LoadOptions load_options;
     if (watch) load_options.baseline_list = baseline::BaselineWatch::list_provider(watch);
     auto loaded = load_rule_paths(o.rules, load_options);
-    print_diagnostics(loaded.diagnostics, false);
+    print_diagnostics(loaded.diagnostics, false,
+                      !o.baseline.empty() || !o.host_root.empty() || !loaded.set || loaded.set->rules.empty());
     if (core::has_errors(loaded.diagnostics)) {
       std::cerr << "jcorr " << command << ": rules have errors; nothing was run (jcorr rules check shows all problems)\n";
       return kExitRules;
