@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Long local fuzzing runs of the libFuzzer harnesses (the ctest `fuzz` label runs each
-# for 20 seconds only). See docs/hostile-input.md.
+# for 15 seconds only). See docs/hostile-input.md.
 #
 #   tools/fuzz-long.sh [-t SECONDS] [-w WORKERS] [-b BUILD_DIR] [HARNESS...]
 #
 #   -t SECONDS   budget per harness (default 3600)
 #   -w WORKERS   parallel fuzzing processes per harness (default 1)
-#   -b DIR       fuzz build directory (default build/fuzz; configured with clang-16 when absent)
+#   -b DIR       fuzz build directory (default build/fuzz, the fuzz preset's; configured like
+#                that preset when absent)
 #   HARNESS      export_reader json_reader rule_loader rule_mutator detection_render correlate
 #                unit_file webhook_template (default: all)
 #
@@ -34,8 +35,8 @@ harnesses=("$@")
 ((${#harnesses[@]})) || harnesses=("${all[@]}")
 
 if [[ ! -f $build/CMakeCache.txt ]]; then
-  CC=${CC:-clang-16} CXX=${CXX:-clang++-16} cmake -S . -B "$build" -DJCORR_FUZZ=ON -DJCORR_SANITIZE=ON \
-    -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  cmake -S . -B "$build" -DCMAKE_CXX_COMPILER="${CXX:-clang++-16}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DJCORR_WERROR=ON -DJCORR_SANITIZE=ON -DJCORR_FUZZ=ON
 fi
 targets=()
 for h in "${harnesses[@]}"; do targets+=("fuzz_$h"); done
@@ -63,8 +64,12 @@ for h in "${harnesses[@]}"; do
     status=1
     echo "fuzz-long: $h found a problem; see $dir/log and $dir/artifacts/" >&2
   fi
-  execs=$(cat "$dir"/log "$dir"/fuzz-*.log 2>/dev/null | grep -o 'stat::number_of_executed_units: *[0-9]*'  | awk '{s+=$2} END{print s+0}')
-  summary+=("$h: $execs executions, $(ls "$dir/corpus" | wc -l) corpus files, $(ls "$dir/artifacts" | wc -l) artifacts")
+  shopt -s nullglob
+  logs=("$dir"/log "$dir"/fuzz-*.log)
+  shopt -u nullglob
+  execs=$(cat "${logs[@]}" | { grep -o 'stat::number_of_executed_units: *[0-9]*' || true; } | awk '{s+=$2} END{print s+0}')
+  summary+=("$h: $execs executions ($((execs / seconds))/s), $(find "$dir/corpus" -type f | wc -l) corpus files\
+ ($(du -sk --apparent-size "$dir/corpus" | cut -f1) KiB), $(find "$dir/artifacts" -type f | wc -l) artifacts")
 done
 printf '%s\n' "${summary[@]}"
 exit $status

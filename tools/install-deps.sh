@@ -3,7 +3,7 @@
 # Idempotent: does nothing when everything is already installed.
 set -euo pipefail
 packages=(
-  build-essential cmake pkg-config git
+  build-essential cmake pkg-config git clang-16 libclang-rt-16-dev
   libsystemd-dev libre2-dev nlohmann-json3-dev libboost-dev libboost-system-dev libssl-dev catch2
   systemd systemd-journal-remote python3 openssl
   debootstrap systemd-container openssh-server openssh-client sudo iproute2 util-linux

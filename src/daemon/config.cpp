@@ -217,8 +217,8 @@ void parse_caps(Walker& w, const json& v, DaemonConfig& c) {
   const std::string ptr = "/caps";
   if (!w.expect(v, json::value_t::object, ptr, "an object")) return;
   w.check_keys(v, ptr,
-               {"partials_per_rule", "partials_total", "history_per_group", "suppressions", "evidence",
-                "capture_bytes", "field_bytes", "pending_detections"});
+               {"partials_per_rule", "partials_total", "history_per_group", "history_per_rule", "members_per_partial",
+                "suppressions", "evidence", "capture_bytes", "field_bytes", "regex_bytes", "pending_detections"});
   auto set = [&](const char* key, std::size_t& target, std::size_t min) {
     if (v.contains(key))
       if (auto n = w.count(v[key], ptr + "/" + key, min)) target = *n;
@@ -226,11 +226,20 @@ void parse_caps(Walker& w, const json& v, DaemonConfig& c) {
   set("partials_per_rule", c.correlator.max_partials_per_rule, 1);
   set("partials_total", c.correlator.max_partials_total, 1);
   set("history_per_group", c.correlator.max_history_per_group, 1);
+  set("history_per_rule", c.correlator.max_history_per_rule, 1);
+  set("members_per_partial", c.correlator.max_members_per_partial, 1);
   set("suppressions", c.correlator.max_suppressions, 1);
   set("evidence", c.correlator.max_evidence, 1);
   set("capture_bytes", c.correlator.capture_limit, 16);
   set("field_bytes", c.max_field_size, 256);
   set("pending_detections", c.max_pending_detections, 1);
+  std::size_t regex_bytes = static_cast<std::size_t>(c.regex_max_mem);
+  set("regex_bytes", regex_bytes, 64u << 10);
+  if (regex_bytes > (std::size_t{1} << 30)) {
+    w.error(config_codes::kValueInvalid, ptr + "/regex_bytes", "at most 1073741824 (1 GiB)");
+    regex_bytes = std::size_t{1} << 30;
+  }
+  c.regex_max_mem = static_cast<std::int64_t>(regex_bytes);
 }
 
 }  // namespace

@@ -216,6 +216,7 @@ struct Daemon::Impl {
     if (paths.empty()) paths.push_back(app::default_rules_path());
     core::LoadOptions options;
     if (with_watch) options.baseline_list = baseline::BaselineWatch::list_provider(with_watch);
+    options.regex_max_mem = c.regex_max_mem;
     auto loaded = app::load_rule_paths(paths, options);
     log_diagnostics(log, loaded.diagnostics);
     if (core::has_errors(loaded.diagnostics))
@@ -544,10 +545,15 @@ struct Daemon::Impl {
     retired.read_errors += pipeline->counters().read_errors;
     retired.gaps += pipeline->counters().gaps;
     retired.reopens += pipeline->counters().reopens;
+    retired.values_truncated += pipeline->counters().values_truncated;
+    retired.entries_skipped += pipeline->counters().entries_skipped;
     retired_stats.evicted += pipeline->correlator().stats().evicted;
     retired_stats.expired += pipeline->correlator().stats().expired;
     retired_stats.suppressed += pipeline->correlator().stats().suppressed;
     retired_stats.late_entries += pipeline->correlator().stats().late_entries;
+    retired_stats.history_dropped += pipeline->correlator().stats().history_dropped;
+    retired_stats.members_dropped += pipeline->correlator().stats().members_dropped;
+    retired_stats.truncated += pipeline->correlator().stats().truncated;
     pipeline = std::move(*p);
     set_watch(next, std::move(*next_watch));
     if (!same_journal) {
@@ -635,6 +641,16 @@ struct Daemon::Impl {
               static_cast<double>(retired_stats.suppressed + s.suppressed));
     m.counter("jcorr_late_entries_total", "Entries older than the watermark when they arrived.",
               static_cast<double>(retired_stats.late_entries + s.late_entries));
+    m.counter("jcorr_history_dropped_total", "Look-back entries forgotten by the history caps.",
+              static_cast<double>(retired_stats.history_dropped + s.history_dropped));
+    m.counter("jcorr_members_dropped_total", "Entries absorbed by a repeated step and forgotten by the member cap.",
+              static_cast<double>(retired_stats.members_dropped + s.members_dropped));
+    m.counter("jcorr_values_truncated_total", "Captured values, evidence fields and hosts cut to caps.capture_bytes.",
+              static_cast<double>(retired_stats.truncated + s.truncated));
+    m.counter("jcorr_input_values_truncated_total", "Journal field values cut to caps.field_bytes.",
+              static_cast<double>(retired.values_truncated + c.values_truncated));
+    m.counter("jcorr_input_entries_skipped_total", "Journal entries skipped: too many fields, or unreadable.",
+              static_cast<double>(retired.entries_skipped + c.entries_skipped));
     m.gauge("jcorr_watermark_seconds", "The correlator's watermark (Unix time).",
             s.entries == 0 && pipeline->correlator().watermark() == INT64_MIN
                 ? 0.0

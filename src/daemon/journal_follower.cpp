@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "jcorr/daemon/logger.h"
@@ -115,9 +117,10 @@ std::expected<std::unique_ptr<sources::JournalReader>, std::string> open_journal
     const Logger& log) {
   sources::SourceOptions options;
   options.max_field_size = max_field_size;
-  std::string problem;
-  auto report = [&log, &problem](const sources::InputProblem& p) {
-    problem = p.message;
+  // The reader keeps the reporter for its whole life: it must not refer to this frame.
+  auto problem = std::make_shared<std::string>();
+  auto report = [&log, problem](const sources::InputProblem& p) {
+    *problem = p.message;
     log.warning(p.input + ": " + p.message);
   };
   std::unique_ptr<sources::JournalReader> reader;
@@ -127,7 +130,7 @@ std::expected<std::unique_ptr<sources::JournalReader>, std::string> open_journal
     const std::string ns = spec.kind == FollowSpec::Kind::kNamespace ? spec.name_space : std::string();
     reader = sources::JournalReader::open_local(ns, schema, options, report);
   }
-  if (!reader) return std::unexpected(problem.empty() ? "cannot open the journal" : problem);
+  if (!reader) return std::unexpected(problem->empty() ? "cannot open the journal" : *problem);
   if (!machine_id.empty() && !reader->add_match("_MACHINE_ID=" + machine_id))
     return std::unexpected("cannot match _MACHINE_ID=" + machine_id);
   return reader;

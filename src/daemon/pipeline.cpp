@@ -254,6 +254,8 @@ void Pipeline::reopen_streams() {
       continue;
     }
     ++counters_.reopens;
+    counters_.values_truncated += s.reader->counts().values_truncated;
+    counters_.entries_skipped += s.reader->counts().entries_skipped;
     s.owned = std::move(*r);
     s.reader = s.owned.get();
     s.empty = false;
@@ -402,6 +404,17 @@ void Pipeline::process_head(Stream& s, const Deliver& deliver) {
   }
   note_processed(s, s.head);
   s.head_kind = Stream::Head::kNone;
+}
+
+Pipeline::Counters Pipeline::counters() const {
+  // The input counts live in the streams' readers; counters_ holds those of readers
+  // already replaced.
+  Counters c = counters_;
+  for (const auto& s : streams_) {
+    c.values_truncated += s->reader->counts().values_truncated;
+    c.entries_skipped += s->reader->counts().entries_skipped;
+  }
+  return c;
 }
 
 Pipeline::DrainStatus Pipeline::drain(std::size_t max_entries, const Deliver& deliver) {

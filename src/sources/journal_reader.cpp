@@ -43,6 +43,7 @@ struct JournalReader::Impl {
   unsigned error_streak = 0;
   bool stopped = false;
   bool truncation_reported = false;
+  Counts counts;
   std::uint64_t entries = 0;
   std::uint64_t cutoff_at_open = 0;  // latest entry time the files' headers list at open
   bool end_checked = false;
@@ -55,6 +56,12 @@ struct JournalReader::Impl {
 
   // Reads the current entry into `out`; returns false (after reporting) when it is unusable.
   bool read_entry(core::Event& out) {
+    if (read_fields(out)) return true;
+    ++counts.entries_skipped;
+    return false;
+  }
+
+  bool read_fields(core::Event& out) {
     out.clear();
     int r = sd_journal_get_realtime_usec(j, &out.realtime_us);
     if (r < 0) {
@@ -93,6 +100,7 @@ struct JournalReader::Impl {
           problem("a value of " + std::string(p, static_cast<std::size_t>(eq - p)) + " is longer than " +
                   std::to_string(options.max_field_size) + " bytes; truncated (reported once per input)");
         truncation_reported = true;
+        ++counts.values_truncated;
         value = value.substr(0, options.max_field_size);
       }
       out.add(static_cast<core::FieldId>(id), value);
@@ -220,6 +228,8 @@ bool JournalReader::next(core::Event& out) {
 const std::string& JournalReader::name() const { return impl_->name; }
 
 Progress JournalReader::progress() const { return {}; }
+
+const JournalReader::Counts& JournalReader::counts() const { return impl_->counts; }
 
 bool JournalReader::add_match(std::string_view field_equals_value) {
   const int r = sd_journal_add_match(impl_->j, field_equals_value.data(), field_equals_value.size());

@@ -33,7 +33,7 @@ TEST_CASE("daemon config: every mistake reported with file, pointer and code", "
   "follow": {"directory": "j", "namespace": "x"},
   "metrics": {"listen": "0.0.0.0:9465"},
   "watermark": {"lateness": "soon"},
-  "caps": {"partials_per_rule": -1},
+  "caps": {"partials_per_rule": -1, "regex_bytes": 1000},
   "start_at": "middle",
   "output": {}
 })");
@@ -45,6 +45,7 @@ TEST_CASE("daemon config: every mistake reported with file, pointer and code", "
   CHECK(r.out.find("config.metrics.not_loopback") != std::string::npos);
   CHECK(r.out.find("/watermark/lateness") != std::string::npos);
   CHECK(r.out.find("/caps/partials_per_rule") != std::string::npos);
+  CHECK(r.out.find("/caps/regex_bytes") != std::string::npos);
   CHECK(r.out.find("/start_at") != std::string::npos);
   CHECK(r.out.find("/output") != std::string::npos);
   CHECK(r.out.find("config.key.unknown") != std::string::npos);
@@ -70,6 +71,24 @@ TEST_CASE("daemon config: a valid file with broken rules exits with the rules co
   INFO(r.out);
   CHECK(r.rc == 3);
   CHECK(r.out.find("rules.json") != std::string::npos);
+}
+
+TEST_CASE("daemon config: caps.regex_bytes is the rules' regex budget", "[daemon][config][bounds]") {
+  TempDir tmp;
+  // About 100 KiB of RE2 program: within the default budget (8 MiB), not within 64 KiB.
+  spit(tmp.path + "/rules.json", R"({"id": "r", "title": "t", "severity": "low",
+    "events": {"e": {"where": {"_COMM": "sshd", "MESSAGE": {"regex": "\\pL{20}"}}}},
+    "correlate": {"sequence": ["e"]}})");
+  spit(tmp.path + "/default.json", R"({"rules": "rules.json", "follow": {"directory": "."}})");
+  spit(tmp.path + "/tight.json",
+       R"({"rules": "rules.json", "follow": {"directory": "."}, "caps": {"regex_bytes": 65536}})");
+  const auto ok = check(tmp.path + "/default.json");
+  INFO(ok.out);
+  CHECK(ok.rc == 0);
+  const auto tight = check(tmp.path + "/tight.json");
+  INFO(tight.out);
+  CHECK(tight.rc == 3);
+  CHECK(tight.out.find("rule.regex.too_large") != std::string::npos);
 }
 
 TEST_CASE("daemon config: a missing file and a missing --config", "[daemon][config]") {

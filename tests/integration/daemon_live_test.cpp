@@ -117,6 +117,41 @@ TEST_CASE("daemon: metrics are served over HTTP on 127.0.0.1", "[daemon][live][m
   CHECK(d.process.log().find("stopped") != std::string::npos);
 }
 
+TEST_CASE("daemon: what the caps cut or evict is counted in metrics", "[daemon][live][metrics][bounds]") {
+  LiveDaemon d(R"(,
+  "caps": {"capture_bytes": 16, "field_bytes": 256, "partials_per_rule": 2, "history_per_rule": 10,
+           "members_per_partial": 4, "regex_bytes": 1048576})");
+  // A 1000-byte MESSAGE is cut to field_bytes when read; a 40-byte KEY is captured and
+  // cut to capture_bytes on both sides of the join, so the pair still completes.
+  const std::string key(40, 'k');
+  d.append({{"MESSAGE", "jcorr-test A " + std::string(1000, 'x')}, {"KEY", key}});
+  d.append({{"MESSAGE", "jcorr-test B"}, {"KEY", key}});
+  // Three open pairs under a cap of two: the oldest is evicted.
+  d.append_entries({{{"MESSAGE", "jcorr-test A"}, {"KEY", "e1"}},
+                    {{"MESSAGE", "jcorr-test A"}, {"KEY", "e2"}},
+                    {{"MESSAGE", "jcorr-test A"}, {"KEY", "e3"}}});
+  std::string body;
+  const bool read_all = wait_for(
+      [&] {
+        body = d.scrape();
+        return metric(body, "jcorr_entries_read_total") == 6.0;
+      },
+      5);
+  INFO(body);
+  INFO(d.process.log());
+  REQUIRE(read_all);
+  CHECK(metric(body, "jcorr_detections_total{rule=\"test-pair\"}") == 1.0);
+  CHECK(metric(body, "jcorr_input_values_truncated_total") == 1.0);
+  CHECK(metric(body, "jcorr_input_entries_skipped_total") == 0.0);
+  CHECK(metric(body, "jcorr_values_truncated_total").value_or(0) >= 1.0);
+  CHECK(metric(body, "jcorr_partial_matches_evicted_total") == 1.0);
+  CHECK(metric(body, "jcorr_partial_matches") == 2.0);
+  CHECK(metric(body, "jcorr_history_dropped_total") == 0.0);
+  CHECK(metric(body, "jcorr_members_dropped_total") == 0.0);
+  CHECK(d.process.log().find("longer than 256 bytes; truncated") != std::string::npos);
+  CHECK(d.process.terminate() == 0);
+}
+
 TEST_CASE("daemon: idle, it uses next to no CPU", "[daemon][live][idle]") {
   LiveDaemon d;
   d.append({{"MESSAGE", "jcorr-test A"}, {"KEY", "idle"}});

@@ -15,6 +15,7 @@
 
 #include "jcorr/core/correlator.h"
 #include "jcorr/core/diagnostic.h"
+#include "jcorr/core/rule_loader.h"
 #include "jcorr/daemon/logger.h"
 
 namespace jcorr::daemon {
@@ -83,6 +84,7 @@ struct DaemonConfig {
   core::CorrelatorOptions correlator;     // caps (lateness copied in)
   std::size_t max_pending_detections = 10000;  // refused by a sink and held for retry; reading pauses above
   std::size_t max_field_size = 64u << 10;      // bytes of a field value read from the journal
+  std::int64_t regex_max_mem = core::LoadOptions{}.regex_max_mem;  // RE2 budget of one rule regex
   enum class JournalAccess { kRequire, kWarn };
   JournalAccess journal_access = JournalAccess::kRequire;  // a journal we cannot fully read: refuse or warn
   LogLevel log_level = LogLevel::kInfo;

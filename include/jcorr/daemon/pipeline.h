@@ -70,6 +70,8 @@ class Pipeline {
     std::uint64_t detections = 0;      // live detections emitted
     std::uint64_t gaps = 0;            // resume entries that were gone
     std::uint64_t reopens = 0;         // stream handles opened again after file changes
+    std::uint64_t values_truncated = 0;  // field values cut to max_field_size (caps.field_bytes)
+    std::uint64_t entries_skipped = 0;   // entries over max_fields_per_entry, or unreadable
   };
 
   enum class DrainStatus { kMore, kCaughtUp, kError };
@@ -120,7 +122,7 @@ class Pipeline {
   bool caught_up() const { return caught_up_; }
   const core::RuleSet& rules() const { return *rules_; }
   const core::Correlator& correlator() const { return *correlator_; }
-  const Counters& counters() const { return counters_; }
+  Counters counters() const;
   const JournalFollower& follower() const { return *follower_; }
   std::size_t streams() const { return streams_.size(); }
   core::Micros rewind() const { return rewind_; }

@@ -69,6 +69,14 @@ class JournalReader final : public Source {
   const std::string& name() const override;
   Progress progress() const override;
 
+  // What the limits of SourceOptions (and unreadable entries) cost so far. A problem is
+  // reported once per input for truncation; these count every case.
+  struct Counts {
+    std::uint64_t values_truncated = 0;  // values cut to max_field_size
+    std::uint64_t entries_skipped = 0;   // entries over max_fields_per_entry, or unreadable
+  };
+  const Counts& counts() const;
+
   // Pushes an exact "FIELD=value" match down to sd-journal (sd_journal_add_match):
   // matches on one field are ORed, on different fields ANDed. Returns false (and
   // reports) when sd-journal rejects it. Only entries matching are returned afterwards.

@@ -60,6 +60,19 @@ inline long current_rss_kb() {
   return pages_resident * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
+// Anonymous resident memory of this process now, in KiB (RssAnon in /proc/self/status):
+// the heap, without the mapped binary and libraries.
+inline long current_anon_kb() {
+  long kb = 0;
+  if (FILE* f = std::fopen("/proc/self/status", "r")) {
+    char line[256];
+    while (std::fgets(line, sizeof line, f))
+      if (std::sscanf(line, "RssAnon: %ld kB", &kb) == 1) break;
+    std::fclose(f);
+  }
+  return kb;
+}
+
 // A stream made of parts, each either literal bytes or `count` copies of one byte,
 // produced on demand: a 100 MB field costs the test nothing but time.
 class GeneratedInput final : public sources::ByteInput {
