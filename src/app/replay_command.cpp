@@ -230,6 +230,20 @@ class Progress {
   std::chrono::steady_clock::time_point last_ = start_;
 };
 
+// Adds one disjunction per field, each of that field's values, to a journal's matches
+// (sd-journal ORs the values of one field and, after add_disjunction, the groups).
+// False when sd-journal refused a match (it was reported).
+template <typename Values>
+bool add_matches(sources::JournalReader& j, const std::vector<std::pair<std::string, Values>>& by_field) {
+  bool ok = true;
+  for (std::size_t f = 0; f < by_field.size() && ok; ++f) {
+    if (f > 0) ok = j.add_disjunction();
+    for (const auto& v : by_field[f].second)
+      if (ok) ok = j.add_match(by_field[f].first + "=" + v);
+  }
+  return ok;
+}
+
 // Pushes the rules' exact anchors down into the .journal inputs, so that sd-journal's
 // field index skips the entries that no event definition can match (each definition
 // requires one of its anchor's values). Returns the readers that got matches. When a
@@ -267,13 +281,7 @@ std::vector<sources::JournalReader*> push_down(const core::RuleSet& rules,
   }
   std::vector<sources::JournalReader*> pushed;
   for (auto* j : journals) {
-    bool ok = true;
-    for (std::size_t f = 0; f < by_field.size() && ok; ++f) {
-      if (f > 0) ok = j->add_disjunction();
-      for (const auto& v : by_field[f].second)
-        if (ok) ok = j->add_match(by_field[f].first + "=" + v);
-    }
-    if (!ok) {
+    if (!add_matches(*j, by_field)) {
       j->flush_matches();  // a rejected match was reported; read everything instead
       continue;
     }
@@ -360,15 +368,8 @@ std::optional<DeferredResult> deferred_replay(
     for (const auto& scan : scans)
       for (const auto& f : scan.fields) add(f, values);
     std::erase_if(by_field, [](const auto& f) { return f.second.empty(); });
-    for (auto* j : journals) {
-      bool ok = true;
-      for (std::size_t f = 0; f < by_field.size() && ok; ++f) {
-        if (f > 0) ok = j->add_disjunction();
-        for (const auto& v : by_field[f].second)
-          if (ok) ok = j->add_match(by_field[f].first + "=" + v);
-      }
-      if (!ok) return std::nullopt;  // the refusal was reported
-    }
+    for (auto* j : journals)
+      if (!add_matches(*j, by_field)) return std::nullopt;  // the refusal was reported
 
     DeferredResult result;
     result.passes = pass + 1;
