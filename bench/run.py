@@ -92,7 +92,9 @@ def main():
         ("journalctl -o json", ["journalctl", "-D", journal, "-o", "json"], None),
         ("jcorr replay .journal", replay + [journal], "journal"),
         ("jcorr replay export", replay + [export], "export"),
+        ("jcorr replay export, --threads 1", replay + ["--threads", "1", export], "export-1"),
         ("jcorr replay JSON", replay + [jsonl], "json"),
+        ("jcorr replay JSON, --threads 1", replay + ["--threads", "1", jsonl], "json-1"),
     ]
     if a.variants:
         # The pack without the one rule whose event has no exact anchor (service_exec of

@@ -9,10 +9,12 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
+#include <thread>
 #include <tuple>
 
 #include "jcorr/app/commands.h"
 #include "jcorr/app/exit_codes.h"
+#include "jcorr/app/parallel_reader.h"
 #include "jcorr/app/render.h"
 #include "jcorr/app/rule_files.h"
 #include "jcorr/baseline/baseline_watch.h"
@@ -55,6 +57,9 @@ Options:
                          detections, such as a timer's service, is read only where
                          its field equals such a value, in a second pass when the
                          first one finds detections)
+      --threads N        threads that read and match a single export or JSON-lines
+                         file (default: one per CPU; 1 reads on the main thread);
+                         the detections are the same whatever N is
       --no-progress      no progress line on stderr
       --webhook CONFIG   also send the detections to the webhooks in CONFIG (JSON;
                          see docs/webhooks.md): spooled on disk, then delivered
@@ -102,6 +107,7 @@ struct Options {
   bool progress = true;
   bool quiet = false;
   bool pushdown = true;
+  unsigned threads = 0;  // 0: one per CPU
   std::string explain_rule;
   core::CorrelatorOptions correlator;
   std::string baseline;                          // approved baseline file
@@ -172,6 +178,15 @@ std::optional<int> parse(const std::vector<std::string>& args, Options& o, const
       } catch (...) {
         return usage_error("--max-partials needs a number", command);
       }
+    } else if (is("", "--threads")) {
+      if (!value(v)) return usage_error("--threads needs a number", command);
+      try {
+        const unsigned long n = std::stoul(v);
+        if (n == 0 || n > 256) return usage_error("--threads needs a number from 1 to 256", command);
+        o.threads = static_cast<unsigned>(n);
+      } catch (...) {
+        return usage_error("--threads needs a number", command);
+      }
     } else if (is("", "--webhook")) {
       if (!value(v)) return usage_error("--webhook needs a configuration file", command);
       o.webhook = v;
@@ -204,8 +219,10 @@ std::optional<int> parse(const std::vector<std::string>& args, Options& o, const
 class Progress {
  public:
   explicit Progress(bool on) : on_(on && isatty(STDERR_FILENO)) {}
-  void update(std::uint64_t entries, std::uint64_t detections, std::uint64_t realtime_us, const sources::Progress& p) {
-    if (!on_ || (entries & 0x3fff) != 0) return;
+  // Called for every entry, or with `every` for each batch of entries.
+  void update(std::uint64_t entries, std::uint64_t detections, std::uint64_t realtime_us, const sources::Progress& p,
+              bool every = false) {
+    if (!on_ || (!every && (entries & 0x3fff) != 0)) return;
     const auto now = std::chrono::steady_clock::now();
     if (now - last_ < std::chrono::milliseconds(250)) return;
     last_ = now;
@@ -546,9 +563,18 @@ int run(Options& o, const char* command) {
   };
   sources::SourceOptions sopts;
   sopts.format = o.format;
+  // One export or JSON-lines file is read and matched on several threads when it is
+  // large enough; the correlator still takes its entries in order.
+  std::unique_ptr<ParallelReader> parallel;
+  if (rules && o.explain_rule.empty() && o.inputs.size() == 1) {
+    ParallelOptions po;
+    po.threads = o.threads != 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+    parallel = ParallelReader::open(o.inputs[0], *rules, o.correlator.capture_limit, sopts, report, po);
+  }
   std::vector<std::unique_ptr<sources::Source>> inputs;
   bool unreadable = false;
   for (const auto& in : o.inputs) {
+    if (parallel) break;
     auto s = sources::open_source(in, *schema, sopts, report);
     if (!s) {
       unreadable = true;
@@ -556,7 +582,7 @@ int run(Options& o, const char* command) {
     }
     inputs.push_back(std::move(s));
   }
-  if (inputs.empty()) return kExitInput;
+  if (inputs.empty() && !parallel) return kExitInput;
   const auto started = std::chrono::steady_clock::now();
   auto reopen = [&] {
     std::vector<std::unique_ptr<sources::Source>> again;
@@ -568,7 +594,7 @@ int run(Options& o, const char* command) {
     return again;
   };
   std::optional<DeferredResult> deferred;
-  const bool all_journals = std::all_of(inputs.begin(), inputs.end(), [](const auto& in) {
+  const bool all_journals = !inputs.empty() && std::all_of(inputs.begin(), inputs.end(), [](const auto& in) {
     return dynamic_cast<const sources::JournalReader*>(in.get()) != nullptr;
   });
   if (rules && o.pushdown && o.explain_rule.empty() && !unreadable && all_journals) {
@@ -626,6 +652,12 @@ int run(Options& o, const char* command) {
   }
   core::Event ev;
   std::uint64_t last_time = 0, max_time = 0;
+  while (parallel && parallel->feed(*correlator, out)) {
+    if (!out.empty()) flush_detections();
+    entries = parallel->entries();
+    last_time = parallel->last_time();
+    progress.update(entries, detections, last_time, parallel->progress(), true);
+  }
   while (source.next(ev)) {
     ++entries;
     last_time = ev.realtime_us;

@@ -1072,22 +1072,31 @@ Correlator::~Correlator() = default;
 
 void Correlator::process(const Event& e, std::vector<Detection>& out) {
   auto& I = *impl_;
+  I.matcher.match(e, I.matches);  // matching keeps no state between entries
+  process_matched(e, I.matches, out);
+}
+
+void Correlator::skip(Micros time, std::vector<Detection>& out) {
+  auto& I = *impl_;
   ++I.stats.entries;
+  if (time < I.watermark) ++I.stats.late_entries;
+  I.max_time = std::max(I.max_time, time);
+  advance_to(I.max_time - I.options.allowed_lateness, out);
+}
+
+void Correlator::process_matched(const Event& e, const std::vector<EventMatch>& matches, std::vector<Detection>& out) {
+  auto& I = *impl_;
+  // What the new watermark passes expires before the entry is considered: a deadline
+  // equal to the entry's time still admits it (windows are inclusive).
+  skip(static_cast<Micros>(e.realtime_us), out);
+  if (matches.empty()) return;
+  ++I.stats.matched;
+  // The host fields go into every partial match and detection the entry joins.
   if (e.machine_id().size() > I.options.capture_limit) ++I.stats.truncated;
   if (e.hostname().size() > I.options.capture_limit) ++I.stats.truncated;
-  const Micros t = static_cast<Micros>(e.realtime_us);
-  if (t < I.watermark) ++I.stats.late_entries;
-  I.max_time = std::max(I.max_time, t);
-  const std::size_t start = out.size();
-  // Expire what the new watermark passes before the entry is considered: a deadline equal
-  // to the entry's time still admits it (windows are inclusive).
-  advance_to(I.max_time - I.options.allowed_lateness, out);
-  I.matcher.match(e, I.matches);
-  if (!I.matches.empty()) ++I.stats.matched;
   const std::size_t before = out.size();
-  I.process_matches(e, I.matches, out);
+  I.process_matches(e, matches, out);
   if (out.size() > before) I.feed_detections(before, out, 0);
-  (void)start;
 }
 
 void Correlator::advance_to(Micros t, std::vector<Detection>& out) {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -66,13 +67,13 @@ class MappedFile final : public ViewInput {
   // MADV_POPULATE_READ (Linux 5.14) maps the range's pages, reading them in when they are
   // not cached; older kernels answer EINVAL and the reader goes on taking page faults.
   void prefault(std::uint64_t offset, std::uint64_t length) override {
-    if (!can_populate_ || offset >= length_) return;
+    if (!can_populate_.load(std::memory_order_relaxed) || offset >= length_) return;
     const std::uint64_t page = 4096;
     const std::uint64_t from = offset & ~(page - 1);
     const std::uint64_t to = std::min<std::uint64_t>(offset + length, length_);
     if (::madvise(static_cast<char*>(base_) + from, static_cast<std::size_t>(to - from), kPopulateRead) != 0 &&
         errno == EINVAL)
-      can_populate_ = false;
+      can_populate_.store(false, std::memory_order_relaxed);
   }
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;
@@ -87,7 +88,16 @@ class MappedFile final : public ViewInput {
 
   void* base_;
   std::size_t length_;
-  bool can_populate_ = true;
+  std::atomic<bool> can_populate_{true};  // spans of one file are prefaulted from several threads
+};
+
+class SharedView final : public ViewInput {
+ public:
+  explicit SharedView(ByteInput& parent) : parent_(parent) { view_ = parent.mapped().value_or(std::string_view{}); }
+  void prefault(std::uint64_t offset, std::uint64_t length) override { parent_.prefault(offset, length); }
+
+ private:
+  ByteInput& parent_;
 };
 
 class MemoryInput final : public ViewInput {
@@ -159,6 +169,8 @@ std::expected<std::unique_ptr<ByteInput>, std::error_code> open_file_input(const
 }
 
 std::unique_ptr<ByteInput> fd_input(int fd, bool owned) { return std::make_unique<FdInput>(fd, owned); }
+
+std::unique_ptr<ByteInput> shared_view_input(ByteInput& parent) { return std::make_unique<SharedView>(parent); }
 
 std::unique_ptr<ByteInput> memory_input(std::string bytes) { return std::make_unique<MemoryInput>(std::move(bytes)); }
 

@@ -36,8 +36,9 @@ enum class LineStatus { kOk, kEof, kTooLong };
 }  // namespace
 
 struct ExportReader::Impl {
-  Impl(std::string n, std::unique_ptr<ByteInput> input, core::FieldSchema& s, const SourceOptions& o, ProblemReporter r)
-      : name(std::move(n)), in(std::move(input)), names(s), options(o), report(std::move(r)) {}
+  Impl(std::string n, std::unique_ptr<ByteInput> input, core::FieldSchema& s, const SourceOptions& o, ProblemReporter r,
+       ReadSpan span)
+      : name(std::move(n)), in(std::move(input)), names(s), options(o), report(std::move(r)), pos(span.begin), span_stop(span.stop) {}
 
   std::string name;
   detail::InputBuffer in;
@@ -45,6 +46,7 @@ struct ExportReader::Impl {
   SourceOptions options;
   ProblemReporter report;
   std::uint64_t pos = 0;  // absolute offset of the first byte not yet parsed
+  std::uint64_t span_stop = UINT64_MAX;  // no entry starting at or after this is read (ReadSpan)
   bool truncation_reported = false;
   bool read_error_reported = false;
   bool stopped = false;
@@ -185,9 +187,11 @@ struct ExportReader::Impl {
       return;
     }
     if (value.size() > options.max_field_size) {
-      if (!truncation_reported)
-        problem(offset, "value of " + std::string(field) + " is longer than " + std::to_string(options.max_field_size) +
-                            " bytes; truncated (reported once per input)");
+      if (!truncation_reported && report)
+        report(InputProblem{name, offset, false,
+                            "value of " + std::string(field) + " is longer than " + std::to_string(options.max_field_size) +
+                                " bytes; truncated (reported once per input)",
+                            true});
       truncation_reported = true;
       value = value.substr(0, options.max_field_size);
     }
@@ -454,6 +458,10 @@ struct ExportReader::Impl {
     for (;;) {
       // Blank lines between entries (and between concatenated streams) are skipped.
       while (in.fill(pos, pos + 1) && *in.at(pos) == '\n') ++pos;
+      if (pos >= span_stop) {  // the span ends before this entry
+        out.clear();
+        return false;
+      }
       if (pos >= in.end()) break;
       in.prefault(pos);
       if (parse_entry_fast(out)) return true;
@@ -477,8 +485,8 @@ struct ExportReader::Impl {
 };
 
 ExportReader::ExportReader(std::string name, std::unique_ptr<ByteInput> input, core::FieldSchema& schema,
-                           const SourceOptions& options, ProblemReporter report)
-    : impl_(std::make_unique<Impl>(std::move(name), std::move(input), schema, options, std::move(report))) {}
+                           const SourceOptions& options, ProblemReporter report, ReadSpan span)
+    : impl_(std::make_unique<Impl>(std::move(name), std::move(input), schema, options, std::move(report), span)) {}
 
 ExportReader::~ExportReader() = default;
 
@@ -496,6 +504,10 @@ bool ExportReader::next(core::Event& out) {
 const std::string& ExportReader::name() const { return impl_->name; }
 
 Progress ExportReader::progress() const { return {impl_->pos, impl_->in.total_size()}; }
+
+std::uint64_t ExportReader::resume_at() const { return impl_->pos; }
+
+bool ExportReader::failed() const { return impl_->stopped; }
 
 std::size_t ExportReader::buffer_capacity() const { return impl_->in.capacity(); }
 

@@ -242,9 +242,11 @@ class LineHandler {
           return;
         }
         if (v.size() > options_.max_field_size) {
-          if (!truncation_reported_)
-            problem("value of " + key_ + " is longer than " + std::to_string(options_.max_field_size) +
-                    " bytes; truncated (reported once per input)");
+          if (!truncation_reported_ && report_)
+            report_(InputProblem{input_, line_, true,
+                                 "value of " + key_ + " is longer than " + std::to_string(options_.max_field_size) +
+                                     " bytes; truncated (reported once per input)",
+                                 true});
           truncation_reported_ = true;
           v = v.substr(0, options_.max_field_size);
         }
@@ -300,13 +302,16 @@ class LineHandler {
 }  // namespace
 
 struct JsonReader::Impl {
-  Impl(std::string n, std::unique_ptr<ByteInput> input, core::FieldSchema& s, const SourceOptions& o, ProblemReporter r)
+  Impl(std::string n, std::unique_ptr<ByteInput> input, core::FieldSchema& s, const SourceOptions& o, ProblemReporter r,
+       ReadSpan span)
       : name(std::move(n)),
         in(std::move(input)),
         names(s),
         options(o),
         report(std::move(r)),
-        handler(names, options, name, report, truncation_reported) {}
+        handler(names, options, name, report, truncation_reported),
+        pos(span.begin),
+        span_stop(span.stop) {}
 
   std::string name;
   detail::InputBuffer in;
@@ -317,6 +322,7 @@ struct JsonReader::Impl {
   LineHandler handler;
   EntryHasher hasher;
   std::uint64_t pos = 0;
+  std::uint64_t span_stop = UINT64_MAX;  // no line starting at or after this is read (ReadSpan)
   std::uint64_t line_no = 1;  // number of the line starting at pos
   bool stopped = false;
   bool read_error_reported = false;
@@ -328,6 +334,7 @@ struct JsonReader::Impl {
   // Sets [ls, le) to the next line and advances past it. Returns false at end of input.
   bool next_line(std::uint64_t& ls, std::uint64_t& le, std::uint64_t& number) {
     for (;;) {
+      if (pos >= span_stop) return false;
       ls = pos;
       std::uint64_t scan = pos;
       bool too_long = false;
@@ -405,8 +412,8 @@ struct JsonReader::Impl {
 };
 
 JsonReader::JsonReader(std::string name, std::unique_ptr<ByteInput> input, core::FieldSchema& schema,
-                       const SourceOptions& options, ProblemReporter report)
-    : impl_(std::make_unique<Impl>(std::move(name), std::move(input), schema, options, std::move(report))) {}
+                       const SourceOptions& options, ProblemReporter report, ReadSpan span)
+    : impl_(std::make_unique<Impl>(std::move(name), std::move(input), schema, options, std::move(report), span)) {}
 
 JsonReader::~JsonReader() = default;
 
@@ -424,6 +431,12 @@ bool JsonReader::next(core::Event& out) {
 const std::string& JsonReader::name() const { return impl_->name; }
 
 Progress JsonReader::progress() const { return {impl_->pos, impl_->in.total_size()}; }
+
+std::uint64_t JsonReader::resume_at() const { return impl_->pos; }
+
+std::uint64_t JsonReader::lines_read() const { return impl_->line_no - 1; }
+
+bool JsonReader::failed() const { return impl_->stopped; }
 
 std::uint64_t JsonReader::null_values() const { return impl_->handler.nulls(); }
 

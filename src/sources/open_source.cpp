@@ -20,14 +20,6 @@ constexpr std::size_t kMaxPeek = 64u << 10;
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
-// Detects the format from the first bytes of an input.
-Format detect(std::string_view head) {
-  if (head.starts_with(kJournalMagic)) return Format::kJournal;
-  for (const char c : head)
-    if (!is_space(c)) return c == '{' ? Format::kJson : Format::kExport;
-  return Format::kExport;
-}
-
 bool decided(std::string_view head) {
   if (head.size() < kJournalMagic.size()) return false;
   for (const char c : head)
@@ -57,6 +49,14 @@ std::unique_ptr<Source> text_reader(Format format, const std::string& name, std:
 
 }  // namespace
 
+Format detect_format(std::string_view head) {
+  head = head.substr(0, kMaxPeek + 1);
+  if (head.starts_with(kJournalMagic)) return Format::kJournal;
+  for (const char c : head)
+    if (!is_space(c)) return c == '{' ? Format::kJson : Format::kExport;
+  return Format::kExport;
+}
+
 std::unique_ptr<Source> open_source(const std::string& input, core::FieldSchema& schema, const SourceOptions& options,
                                     ProblemReporter report) {
   auto fail = [&](const std::string& message) -> std::unique_ptr<Source> {
@@ -70,7 +70,7 @@ std::unique_ptr<Source> open_source(const std::string& input, core::FieldSchema&
     if (format == Format::kAuto || format == Format::kJournal) {
       auto head = peek(*in);
       if (!head) return fail("cannot read standard input: " + head.error().message());
-      if (format == Format::kAuto) format = detect(*head);
+      if (format == Format::kAuto) format = detect_format(*head);
       if (format == Format::kJournal) {
         struct stat st {};
         if (::fstat(STDIN_FILENO, &st) != 0 || !S_ISREG(st.st_mode))
@@ -98,13 +98,11 @@ std::unique_ptr<Source> open_source(const std::string& input, core::FieldSchema&
   Format format = options.format;
   if (format == Format::kAuto) {
     if (auto view = in->mapped()) {
-      std::size_t n = 0;
-      while (n < view->size() && n < kMaxPeek && is_space((*view)[n])) ++n;
-      format = detect(view->substr(0, std::max(n + 1, kJournalMagic.size())));
+      format = detect_format(*view);
     } else {
       auto head = peek(*in);
       if (!head) return fail("cannot read: " + head.error().message());
-      format = detect(*head);
+      format = detect_format(*head);
       if (format == Format::kJournal) return fail("a .journal file must be a regular file");
       in = prefixed_input(std::move(*head), std::move(in));
     }

@@ -18,6 +18,7 @@
 
 #include "jcorr/core/detection.h"
 #include "jcorr/core/event.h"
+#include "jcorr/core/matcher.h"
 #include "jcorr/core/rule.h"
 
 namespace jcorr::core {
@@ -95,6 +96,14 @@ class Correlator {
   // Processes one entry (its fields resolved through the rule set's schema) and appends
   // the detections it completes, and those that the watermark's move released, to out.
   void process(const Event& e, std::vector<Detection>& out);
+
+  // process() in two halves, for callers that match entries elsewhere (on other threads,
+  // each with its own Matcher over the same rule set): an entry that matched no event
+  // definition needs only its time, one that did comes with its matches (Matcher::match).
+  // Fed every entry in order, they give what process() gives, detections, ids, order and
+  // stats alike.
+  void skip(Micros time, std::vector<Detection>& out);
+  void process_matched(const Event& e, const std::vector<EventMatch>& matches, std::vector<Detection>& out);
 
   // Moves the watermark to t if that is later, firing absences and expiring windows
   // whose deadline is before t.

@@ -49,6 +49,10 @@ std::expected<std::unique_ptr<ByteInput>, std::error_code> open_file_input(const
 // Reads the file descriptor `fd` as a stream; closes it on destruction when `owned`.
 std::unique_ptr<ByteInput> fd_input(int fd, bool owned);
 
+// A mapped input over the bytes of `parent`, which must be mapped and outlive it; for
+// reading spans of one mapped file on several threads (prefault() is passed on).
+std::unique_ptr<ByteInput> shared_view_input(ByteInput& parent);
+
 // A mapped input over a copy of `bytes` (for tests and for data already in memory).
 std::unique_ptr<ByteInput> memory_input(std::string bytes);
 

@@ -39,9 +39,10 @@ namespace jcorr::sources {
 class ExportReader final : public Source {
  public:
   // Reads `input`, parsed in place when it is mapped, otherwise in chunks. `name` is used
-  // in problem reports; the schema must outlive the reader.
+  // in problem reports; the schema must outlive the reader. A span other than the whole
+  // input needs a mapped input; offsets in reports stay offsets of the whole input.
   ExportReader(std::string name, std::unique_ptr<ByteInput> input, core::FieldSchema& schema,
-               const SourceOptions& options, ProblemReporter report);
+               const SourceOptions& options, ProblemReporter report, ReadSpan span = {});
   ~ExportReader() override;
   ExportReader(const ExportReader&) = delete;
   ExportReader& operator=(const ExportReader&) = delete;
@@ -49,6 +50,13 @@ class ExportReader final : public Source {
   bool next(core::Event& out) override;
   const std::string& name() const override;
   Progress progress() const override;
+
+  // After next() returned false: where the next entry starts (past any blank lines), the
+  // span's end as ReadSpan describes it; the end of the input when it ended first.
+  std::uint64_t resume_at() const;
+
+  // True when reading stopped on an error that ends the input (allocation failure).
+  bool failed() const;
 
   // Bytes the reader currently holds in its stream buffer (0 when parsing in place);
   // exposed so tests can check that memory stays bounded.

@@ -32,9 +32,10 @@ namespace jcorr::sources {
 class JsonReader final : public Source {
  public:
   // Reads `input` line by line; `name` is used in problem reports; the schema must
-  // outlive the reader.
+  // outlive the reader. A span other than the whole input needs a mapped input; line
+  // numbers in reports then count from the span's first line (line 1).
   JsonReader(std::string name, std::unique_ptr<ByteInput> input, core::FieldSchema& schema,
-             const SourceOptions& options, ProblemReporter report);
+             const SourceOptions& options, ProblemReporter report, ReadSpan span = {});
   ~JsonReader() override;
   JsonReader(const JsonReader&) = delete;
   JsonReader& operator=(const JsonReader&) = delete;
@@ -42,6 +43,16 @@ class JsonReader final : public Source {
   bool next(core::Event& out) override;
   const std::string& name() const override;
   Progress progress() const override;
+
+  // After next() returned false: the offset of the next line, the span's end as ReadSpan
+  // describes it; the end of the input when it ended first.
+  std::uint64_t resume_at() const;
+
+  // Lines read so far (blank and skipped ones included).
+  std::uint64_t lines_read() const;
+
+  // True when reading stopped on an error that ends the input (allocation failure).
+  bool failed() const;
 
   // How many null values (fields journalctl elided as too large) were skipped so far.
   std::uint64_t null_values() const;

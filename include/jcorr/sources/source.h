@@ -23,6 +23,9 @@ struct InputProblem {
   std::uint64_t offset = 0;  // byte offset (export, journal) or 1-based line (JSON lines)
   bool is_line = false;      // true when offset is a line number
   std::string message;
+  // Reported once per input however often it happens (a truncated value): a reader of
+  // one span of an input (ReadSpan) may report it again, and its caller keeps the first.
+  bool once_per_input = false;
 };
 
 using ProblemReporter = std::function<void(const InputProblem&)>;
@@ -62,6 +65,19 @@ struct SourceOptions {
   std::size_t max_entry_size = 256u << 20;
 };
 
+// A part of a mapped input, so that one input can be read on several threads. Reading
+// starts at byte `begin`, which the caller expects to be the start of an entry (or of
+// the blank lines before one; in JSON lines, of a line), and ends before the first entry
+// (line) that starts at or after byte `stop`. Where reading ended is the span reader's
+// resume_at(): equal to the next span's `begin` when that was an entry start, otherwise
+// (a guessed export boundary inside a binary value) later, and then the next span must
+// be read again from there. A reader of the span from 0 to the end of the input reads
+// exactly what a reader without a span does.
+struct ReadSpan {
+  std::uint64_t begin = 0;
+  std::uint64_t stop = UINT64_MAX;
+};
+
 // Opens one input: "-" (stdin), a file, or a directory (a journal directory read through
 // sd-journal, which merges its system and user-UID files in time order). With kAuto the
 // format is detected from the content (".journal" magic "LPKSHHRH", a leading '{' for
@@ -69,6 +85,11 @@ struct SourceOptions {
 // cannot be opened. The schema must outlive the source.
 std::unique_ptr<Source> open_source(const std::string& input, core::FieldSchema& schema,
                                     const SourceOptions& options, ProblemReporter report);
+
+// The format of an input from its first bytes (all of a mapped input may be passed):
+// the ".journal" magic, a leading '{' after white space for JSON lines, otherwise export.
+// Never kAuto.
+Format detect_format(std::string_view head);
 
 // Merges several sources by event time (realtime µs; ties keep input order) and tags
 // each event with the index of the input it came from.
