@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "sources/input_buffer.h"
+#include "sources/json_line_scanner.h"
 #include "sources/name_cache.h"
 #include "sources/problem_text.h"
 #include "sources/text_rules.h"
@@ -326,6 +327,8 @@ struct JsonReader::Impl {
   std::uint64_t line_no = 1;  // number of the line starting at pos
   bool stopped = false;
   bool read_error_reported = false;
+  std::uint64_t scanned_nulls = 0;  // null values the scanner skipped
+  std::string scratch;              // the scanner's decoded values
 
   void problem(std::uint64_t line, std::string message) const {
     if (report) report(InputProblem{name, line, true, std::move(message)});
@@ -382,6 +385,7 @@ struct JsonReader::Impl {
     while (!stopped && next_line(ls, le, number)) {
       const std::string_view line(in.at(ls), static_cast<std::size_t>(le - ls));
       if (is_blank(line)) continue;
+      if (options.json_scanner && detail::scan_json_line(line, out, names, options, scanned_nulls, scratch)) return true;
       out.clear();
       handler.begin(&out, nullptr, number);
       const bool ok = Json::sax_parse(line.begin(), line.end(), &handler);
@@ -438,7 +442,7 @@ std::uint64_t JsonReader::lines_read() const { return impl_->line_no - 1; }
 
 bool JsonReader::failed() const { return impl_->stopped; }
 
-std::uint64_t JsonReader::null_values() const { return impl_->handler.nulls(); }
+std::uint64_t JsonReader::null_values() const { return impl_->handler.nulls() + impl_->scanned_nulls; }
 
 std::size_t JsonReader::buffer_capacity() const { return impl_->in.capacity(); }
 

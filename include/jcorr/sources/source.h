@@ -63,6 +63,10 @@ struct SourceOptions {
   // An entry (export) or line (JSON lines) larger than this many bytes is reported and
   // skipped; it also bounds what a stream reader buffers (one entry plus a read chunk).
   std::size_t max_entry_size = 256u << 20;
+  // JSON lines: lines of the common shape are read by a one-pass scanner and only the
+  // others by a general JSON parser. The entries and reports are the same either way;
+  // off, every line goes through the general parser (to compare the two).
+  bool json_scanner = true;
 };
 
 // A part of a mapped input, so that one input can be read on several threads. Reading
