@@ -265,7 +265,7 @@ std::unique_ptr<ParallelReader> ParallelReader::open(const std::string& path, co
     return nullptr;
   struct stat st {};
   if (path == "-" || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return nullptr;
-  if (static_cast<std::uint64_t>(st.st_size) < 2 * static_cast<std::uint64_t>(parallel.piece_bytes)) return nullptr;
+  if (static_cast<std::uint64_t>(st.st_size) <= static_cast<std::uint64_t>(parallel.piece_bytes)) return nullptr;
   auto opened = sources::open_file_input(path);
   if (!opened) return nullptr;
   const auto view = (*opened)->mapped();

@@ -58,8 +58,8 @@ Options:
                          its field equals such a value, in a second pass when the
                          first one finds detections)
       --threads N        threads that read and match a single export or JSON-lines
-                         file (default: one per CPU; 1 reads on the main thread);
-                         the detections are the same whatever N is
+                         file over 4 MiB (default: one per CPU, at most 8; 1 reads
+                         on the main thread); the output is the same whatever N is
       --no-progress      no progress line on stderr
       --webhook CONFIG   also send the detections to the webhooks in CONFIG (JSON;
                          see docs/webhooks.md): spooled on disk, then delivered
@@ -568,7 +568,7 @@ int run(Options& o, const char* command) {
   std::unique_ptr<ParallelReader> parallel;
   if (rules && o.explain_rule.empty() && o.inputs.size() == 1) {
     ParallelOptions po;
-    po.threads = o.threads != 0 ? o.threads : std::max(1u, std::thread::hardware_concurrency());
+    po.threads = o.threads != 0 ? o.threads : std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
     parallel = ParallelReader::open(o.inputs[0], *rules, o.correlator.capture_limit, sopts, report, po);
   }
   std::vector<std::unique_ptr<sources::Source>> inputs;

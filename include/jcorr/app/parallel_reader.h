@@ -32,13 +32,13 @@ namespace jcorr::app {
 
 struct ParallelOptions {
   unsigned threads = 2;                // reading and matching threads
-  std::size_t piece_bytes = 1u << 20;  // bytes per piece
+  std::size_t piece_bytes = 4u << 20;  // bytes per piece
 };
 
 class ParallelReader {
  public:
   // Opens `path` when it can be read in pieces: a regular file in the export or
-  // JSON-lines format (options.format, or its content) of at least two pieces, with
+  // JSON-lines format (options.format, or its content) of more than one piece, with
   // threads >= 2, and rules whose journal event definitions consult no baseline list
   // (a baseline list's answer may change between calls, so it is asked in order on
   // one thread). Returns nullptr otherwise and reports nothing: the caller then opens
