@@ -16,8 +16,13 @@ Then jcorr is left idle for IDLE seconds and the CPU time it uses over them is m
 (utime + stime from /proc/PID/stat; the daemon should sleep in poll/epoll, and the
 wall-clock watermark ticks once a second).
 
+Under load: --burn N runs N busy loops at nice 0 while the pairs are sent; --nice K
+sets jcorr's nice value (the packaged unit's Nice=) and --harness-nice K that of this
+script and journal-remote, which stand for journald here and are not under test.
+
 usage: bench/live.py [--jcorr build/ci/jcorr] [--pairs 2000] [--rate 40] [--idle 30]
                      [--config '{"checkpoint_interval": "10s"}']
+                     [--burn 4] [--nice -5] [--harness-nice -10]
 Prints a markdown table; exits 1 when a detection is missing or duplicated.
 """
 
@@ -97,7 +102,14 @@ def main():
     ap.add_argument("--idle", type=float, default=30.0, help="seconds of idle CPU measurement")
     ap.add_argument("--keep", action="store_true", help="keep the scratch directory")
     ap.add_argument("--config", default="{}", help="more daemon configuration keys, as a JSON object")
+    ap.add_argument("--burn", type=int, default=0, help="busy loops (nice 0) running while the pairs are sent")
+    ap.add_argument("--nice", type=int, default=None, help="jcorr's nice value (default: inherited)")
+    ap.add_argument("--harness-nice", type=int, default=None,
+                    help="nice value of this script and journal-remote (default: inherited)")
     args = ap.parse_args()
+    args.jcorr = os.path.abspath(args.jcorr)  # the daemon runs in the scratch directory
+    if args.harness_nice is not None:
+        os.setpriority(os.PRIO_PROCESS, 0, args.harness_nice)
 
     work = tempfile.mkdtemp(prefix="jcorr-live-")
     os.makedirs(os.path.join(work, "journal"))
@@ -132,6 +144,8 @@ def main():
     log_path = os.path.join(work, "daemon.log")
     daemon = subprocess.Popen([args.jcorr, "run", "--config", os.path.join(work, "jcorr.json")], cwd=work,
                               stdout=subprocess.PIPE, stderr=open(log_path, "w"))
+    if args.nice is not None:
+        os.setpriority(os.PRIO_PROCESS, daemon.pid, args.nice)
     lines = []
 
     def read_stdout():
@@ -166,6 +180,10 @@ def main():
     else:
         sys.exit("live: the first detection did not arrive; log in %s" % log_path)
 
+    burners = []
+    for _ in range(args.burn):
+        burners.append(subprocess.Popen(["sh", "-c", "while :; do :; done"]))
+        os.setpriority(os.PRIO_PROCESS, burners[-1].pid, 0)
     sent = {}
     gap = 1.0 / args.rate
     t_next = time.monotonic()
@@ -186,6 +204,11 @@ def main():
             if len(lines) >= args.pairs and len(hooks) >= args.pairs:
                 break
         time.sleep(0.1)
+
+    load = open("/proc/loadavg").read().split()[0]
+    for b in burners:
+        b.kill()
+        b.wait()
 
     # Idle: nothing is appended; the daemon must sleep.
     time.sleep(2)
@@ -215,9 +238,9 @@ def main():
         if name == "stdout" and dups:
             ok = False  # stdout must not repeat; a webhook may (at least once)
 
-    load = os.getloadavg()[0]
-    print("pairs: %d at %.0f/s, %d CPUs, load %.2f, idle %.0f s\n" % (args.pairs, args.rate, os.cpu_count(), load,
-                                                                       idle_wall))
+    print("pairs: %d at %.0f/s, %d CPUs, load %s at the end of the pairs, %d busy loops, jcorr nice %d, idle %.0f s\n"
+          % (args.pairs, args.rate, os.cpu_count(), load, args.burn,
+             args.nice if args.nice is not None else os.getpriority(os.PRIO_PROCESS, 0), idle_wall))
     print("| output | detections | missing | repeats | p50 ms | p90 ms | p99 ms | max ms |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, (lat, missing, dups) in result.items():
