@@ -7,6 +7,7 @@
 #include <cstring>
 #include <mutex>
 #include <optional>
+#include <system_error>
 #include <thread>
 #include <type_traits>
 
@@ -287,7 +288,11 @@ std::unique_ptr<ParallelReader> ParallelReader::open(const std::string& path, co
   if (impl->starts.size() < 2) return nullptr;
   impl->window = 2 * static_cast<std::size_t>(parallel.threads) + 2;
   impl->ring.resize(impl->window);
-  for (unsigned t = 0; t < parallel.threads; ++t) impl->workers.emplace_back([p = impl.get()] { p->work_loop(); });
+  try {
+    for (unsigned t = 0; t < parallel.threads; ++t) impl->workers.emplace_back([p = impl.get()] { p->work_loop(); });
+  } catch (const std::system_error&) {  // no more threads (RLIMIT_NPROC): read on one
+    return nullptr;                      // ~Impl stops and joins those that started
+  }
   return std::unique_ptr<ParallelReader>(new ParallelReader(std::move(impl)));
 }
 
