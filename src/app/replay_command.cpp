@@ -349,6 +349,27 @@ void detection_values(const core::Detection& d, std::string_view name, std::set<
   }
 }
 
+// Whether some entry of the inputs has one of the deferred definitions' fields equal to
+// one of `values` (sd-journal's field index answers without reading other entries);
+// nothing when the inputs cannot be reopened or a match is refused.
+std::optional<bool> entries_with(const std::vector<core::Matcher::DeferredScan>& scans, const std::set<std::string>& values,
+                                 const std::function<std::vector<std::unique_ptr<sources::Source>>()>& reopen) {
+  auto inputs = reopen();
+  if (inputs.empty()) return std::nullopt;
+  std::vector<std::pair<std::string, std::set<std::string>>> by_field;
+  for (const auto& scan : scans)
+    for (const auto& f : scan.fields)
+      if (std::none_of(by_field.begin(), by_field.end(), [&](const auto& x) { return x.first == f; }))
+        by_field.emplace_back(f, values);
+  core::Event ev;
+  for (const auto& in : inputs) {
+    auto* j = dynamic_cast<sources::JournalReader*>(in.get());
+    if (!j || !add_matches(*j, by_field)) return std::nullopt;
+    if (j->next(ev)) return true;
+  }
+  return false;
+}
+
 struct DeferredResult {
   std::vector<core::Detection> detections;  // of the last pass, in order
   std::uint64_t entries = 0;                // entries the last pass read
@@ -419,15 +440,20 @@ std::optional<DeferredResult> deferred_replay(
     for (const auto& d : result.detections)
       for (const auto& scan : scans)
         for (const auto& name : scan.detection_values) detection_values(d, name, found);
-    const std::size_t before = values.size();
+    std::set<std::string> fresh;
     for (const auto& v : found) {
       // A value cut to the capture limit may be the prefix of a longer field value,
       // which an exact match would miss.
       if (v.size() >= copts.capture_limit) return std::nullopt;
-      values.insert(v);
+      if (values.insert(v).second) fresh.insert(v);
     }
-    if (values.size() == before) return result;
+    if (fresh.empty()) return result;
     if (values.size() > kMaxDeferredValues) return std::nullopt;
+    // When no entry carries a new value (a timer whose service never ran in the
+    // journal), the next pass would read exactly these entries and end the same way.
+    auto carries = entries_with(scans, fresh, reopen);
+    if (!carries) return std::nullopt;
+    if (!*carries) return result;
   }
   return std::nullopt;
 }
