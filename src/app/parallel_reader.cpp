@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <condition_variable>
-#include <cstring>
 #include <mutex>
 #include <optional>
 #include <system_error>
@@ -64,8 +63,8 @@ std::optional<std::uint64_t> export_boundary(std::string_view data, std::uint64_
 }
 
 // Where a piece of a JSON-lines file that should start near `nominal` starts: at the
-// start of the line that holds byte nominal - 1's successor, i.e. after the newline at
-// or after nominal - 1. Exact: JSON strings cannot hold a raw newline.
+// first line start at or after it (after the first newline at or after byte
+// nominal - 1). Exact: a JSON string cannot hold a raw newline.
 std::optional<std::uint64_t> json_boundary(std::string_view data, std::uint64_t nominal) {
   const std::size_t nl = data.find('\n', static_cast<std::size_t>(nominal - 1));
   if (nl == std::string_view::npos) return std::nullopt;
