@@ -33,6 +33,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "jcorr/core/json_text.h"
 #include "jcorr/core/matcher.h"
 #include "jcorr/core/sha256.h"
 #include "json_locate.h"
@@ -1308,26 +1309,10 @@ void RuleLoader::add(std::string_view text, std::string_view origin) {
   auto& L = *impl_;
   const std::size_t file = L.files.size();
   L.files.push_back({std::string(origin), std::string(text)});
-  json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/false);
-  if (doc.is_discarded()) {
-    // Re-parse with exceptions to get the position and reason; the only place they are used.
-    std::string msg = "not valid JSON";
-    std::size_t at = 0;
-    try {
-      const json ignored = json::parse(text.begin(), text.end());
-      (void)ignored;
-    } catch (const json::parse_error& e) {
-      msg = e.what();
-      // what() is "[json.exception.parse_error.101] parse error at line L, column C: REASON";
-      // keep REASON: the position is reported as line:col already.
-      if (auto p = msg.find(": "); p != std::string::npos) msg = msg.substr(p + 2);
-      at = e.byte > 0 ? e.byte - 1 : 0;
-    } catch (const json::exception& e) {
-      // Not only syntax: a number too large for a double ("1e400") is out_of_range.406,
-      // which carries no position. Either way it is a diagnostic, never an exception.
-      msg = e.what();
-      if (auto p = msg.find("] "); p != std::string::npos) msg = msg.substr(p + 2);
-    }
+  auto parsed = parse_json_text(text);
+  if (!parsed) {
+    const std::string msg = parsed.error().reason;
+    const std::size_t at = parsed.error().offset;
     Diagnostic d;
     d.code = std::string(codes::kJsonSyntax);
     d.origin = std::string(origin);
@@ -1338,6 +1323,7 @@ void RuleLoader::add(std::string_view text, std::string_view origin) {
     L.diags.push_back(std::move(d));
     return;
   }
+  json doc = std::move(*parsed);
   auto top_error = [&](std::string_view code, const std::string& ptr, std::string msg) {
     L.report(Severity::kError, code, file, ptr, "", std::move(msg));
   };

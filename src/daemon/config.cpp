@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "core/json_locate.h"
+#include "jcorr/core/json_text.h"
 #include "jcorr/core/rule_loader.h"
 
 namespace jcorr::daemon {
@@ -248,22 +249,20 @@ ConfigResult parse_config(std::string_view text, std::string_view origin, std::s
   ConfigResult result;
   auto& diags = result.diagnostics;
   Walker w(text, origin, diags);
-  json root;
-  try {
-    root = json::parse(text);
-  } catch (const json::parse_error& e) {
+  auto parsed = core::parse_json_text(text);
+  if (!parsed) {
     core::Diagnostic d;
     d.code = std::string(config_codes::kJsonSyntax);
     d.origin = std::string(origin);
-    const auto [line, column] = core::line_column(text, e.byte > 0 ? e.byte - 1 : 0);
+    const auto [line, column] = core::line_column(text, parsed.error().offset);
     d.line = line;
     d.column = column;
-    std::string what = e.what();
-    if (const auto p = what.find("]: "); p != std::string::npos) what = what.substr(p + 3);
-    d.message = what;
+    d.message = parsed.error().reason;
     diags.push_back(std::move(d));
     return result;
   }
+  const json root = std::move(*parsed);
+
   DaemonConfig c;
   c.origin = std::string(origin);
   c.state_directory = std::string(state_directory_default);

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "core/json_locate.h"
+#include "jcorr/core/json_text.h"
 #include "jcorr/core/rule_loader.h"
 
 namespace jcorr::sinks {
@@ -491,19 +492,10 @@ struct Loader {
 WebhookConfigResult load_webhook_config(std::string_view text, std::string_view origin, const ConfigEnvironment& env) {
   Loader L{text, std::string(origin), env, {}};
   WebhookConfigResult result;
-  json doc = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) {
-    // Re-parse with exceptions only to learn the position and reason.
-    std::string msg = "not valid JSON";
-    std::size_t at = 0;
-    try {
-      const json ignored = json::parse(text.begin(), text.end());
-      (void)ignored;
-    } catch (const json::parse_error& e) {
-      msg = e.what();
-      if (auto p = msg.find(": "); p != std::string::npos) msg = msg.substr(p + 2);
-      at = e.byte > 0 ? e.byte - 1 : 0;
-    }
+  auto parsed = core::parse_json_text(text);
+  if (!parsed) {
+    const std::string msg = parsed.error().reason;
+    const std::size_t at = parsed.error().offset;
     Diagnostic d;
     d.code = std::string(codes::kJsonSyntax);
     d.origin = L.origin;
@@ -514,6 +506,7 @@ WebhookConfigResult load_webhook_config(std::string_view text, std::string_view 
     result.diagnostics.push_back(std::move(d));
     return result;
   }
+  const json doc = std::move(*parsed);
   if (!doc.is_object()) {
     L.error(codes::kTypeMismatch, "", "the configuration must be an object {\"webhooks\": [...]}");
     result.diagnostics = std::move(L.diags);

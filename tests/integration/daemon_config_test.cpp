@@ -61,6 +61,19 @@ TEST_CASE("daemon config: syntax errors carry line and column", "[daemon][config
   CHECK(r.rc == 2);
   CHECK(r.out.find(path + ":3:") != std::string::npos);
   CHECK(r.out.find("config.json.syntax") != std::string::npos);
+  CHECK(r.out.find("json.exception") == std::string::npos);  // the reason, not the library's prefix
+}
+
+TEST_CASE("daemon config: a number too large for a double is a diagnostic, not an internal error",
+          "[daemon][config]") {
+  TempDir tmp;
+  const std::string path = tmp.path + "/overflow.json";
+  spit(path, R"({"follow": "local", "checkpoint_interval": 1e400})");
+  const auto r = check(path);
+  INFO(r.out);
+  CHECK(r.rc == 2);
+  CHECK(r.out.find("config.json.syntax: number overflow parsing '1e400'") != std::string::npos);
+  CHECK(r.out.find("internal error") == std::string::npos);
 }
 
 TEST_CASE("daemon config: a valid file with broken rules exits with the rules code", "[daemon][config]") {

@@ -315,6 +315,11 @@ TEST_CASE("loader: bad JSON is reported at its line and column", "[loader]") {
     CHECK(d.message.find("syntax error") == 0);
     CHECK(l.set->rules.empty());
   }
+  // A number too large for a double: nlohmann throws out_of_range, not parse_error.
+  const auto big = load("{\"rules\": [{\"id\": \"r\", \"n\": 1e400}]}");
+  REQUIRE(big.diags.size() == 1);
+  CHECK(big.diags[0].code == core::codes::kJsonSyntax);
+  CHECK(big.diags[0].message == "number overflow parsing '1e400'");
   // The near-miss: the same document, well formed.
   const auto ok = load("{\n  \"rules\": [\n  ]\n}\n");
   CHECK(ok.diags.empty());

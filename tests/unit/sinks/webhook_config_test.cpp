@@ -214,6 +214,14 @@ TEST_CASE("document-level mistakes and cross-webhook checks", "[sinks][config]")
     CHECK(r.diagnostics[0].line == 2);
   }
   {
+    // A number too large for a double is no syntax error to the parser, but the file
+    // still cannot be read: a diagnostic, never an exception.
+    auto r = f.load(R"({"webhooks": [{"name": "a", "timeout": 1e400}]})");
+    REQUIRE(r.diagnostics.size() == 1);
+    CHECK(r.diagnostics[0].code == codes::kJsonSyntax);
+    CHECK(r.diagnostics[0].message == "number overflow parsing '1e400'");
+  }
+  {
     auto r = f.load(R"({"hooks": []})");
     CHECK(find(r.diagnostics, codes::kKeyUnknown, "/hooks"));
     CHECK(find(r.diagnostics, codes::kKeyMissing, ""));
