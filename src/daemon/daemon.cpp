@@ -1,6 +1,7 @@
 #include "jcorr/daemon/daemon.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -9,6 +10,7 @@
 
 #include "daemon/asio.h"
 #include <chrono>
+#include <csignal>
 #include <cstring>
 #include <deque>
 #include <filesystem>
@@ -745,7 +747,13 @@ int Daemon::run(bool check_only, std::optional<LogLevel> level) {
   });
   I.steps.add("journal", [&] { return I.step_journal(); }, [&] { I.pipeline.reset(); });
   I.steps.add("metrics", [&] { return I.step_metrics(); }, [&] { I.metrics.reset(); });
-  I.steps.add("signals", [&] { return I.step_signals(); }, [&] { I.signals.reset(); });
+  // The signal set stays (cancelled) until the daemon is destroyed: destroying it would
+  // give SIGTERM its default action back while the outputs are still being flushed, and
+  // a second SIGTERM then (timeout(1) signals its child and then its process group; an
+  // impatient operator) would kill the daemon before its last write.
+  I.steps.add("signals", [&] { return I.step_signals(); }, [&] {
+    if (I.signals) I.signals->cancel();
+  });
   I.steps.add("watch", [&] { return I.step_watch(); }, [&] { I.stop_timers(); });
 
   if (auto r = I.steps.start_all(); !r) {
@@ -754,6 +762,20 @@ int Daemon::run(bool check_only, std::optional<LogLevel> level) {
   }
   I.io.run();
   I.steps.stop_all();
+  // Everything is written; only returning is left. Destroying the signal set gives
+  // SIGTERM and SIGINT their default action back, and one arriving now would end an exit
+  // that is already clean with "killed by SIGTERM": they are ignored from here (blocked
+  // while the action changes; the other threads are gone, and one already pending is
+  // discarded when its action becomes SIG_IGN).
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  I.signals.reset();
+  std::signal(SIGTERM, SIG_IGN);
+  std::signal(SIGINT, SIG_IGN);
+  pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
   I.log.info("stopped");
   return I.exit_code;
 }

@@ -164,3 +164,26 @@ TEST_CASE("daemon: idle, it uses next to no CPU", "[daemon][live][idle]") {
   std::printf("daemon: CPU used over 3 s idle: %.3f s\n", used);
   CHECK(used <= 0.03);
 }
+
+TEST_CASE("daemon: more SIGTERMs while it stops do not cut the stop short", "[daemon][live][signals]") {
+  // timeout(1) signals its child and then its whole process group; an operator may press
+  // Ctrl-C twice. The daemon must still flush its outputs, write its checkpoint and exit 0.
+  LiveDaemon d;
+  d.append({{"MESSAGE", "jcorr-test A"}, {"KEY", "term"}});
+  d.append({{"MESSAGE", "jcorr-test B"}, {"KEY", "term"}});
+  REQUIRE(d.wait_detection("test-pair", "pair term", 10));
+  const pid_t pid = d.process.pid();
+  REQUIRE(pid > 0);
+  std::optional<int> status;
+  for (int i = 0; i < 20000; ++i) {  // a SIGTERM every 0.2 ms until it has exited
+    status = d.process.wait(0);      // reaps it once it has exited; until then pid is its own
+    if (status) break;
+    ::kill(pid, SIGTERM);
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  INFO(d.process.log());
+  REQUIRE(status.has_value());
+  CHECK(WIFEXITED(*status));
+  if (WIFEXITED(*status)) CHECK(WEXITSTATUS(*status) == 0);
+  CHECK(d.process.log().find("stopped") != std::string::npos);
+}
