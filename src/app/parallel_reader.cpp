@@ -45,7 +45,7 @@ std::optional<std::uint64_t> export_boundary(std::string_view data, std::uint64_
     return b;
   };
   const std::size_t from = static_cast<std::size_t>(nominal - 1);
-  std::optional<std::size_t> first;
+  std::optional<std::uint64_t> first;
   for (std::size_t at = from; at < data.size() && at < from + reach;) {
     const std::size_t nl = data.find(kBlank, at);
     if (nl == std::string_view::npos) break;
@@ -54,12 +54,7 @@ std::optional<std::uint64_t> export_boundary(std::string_view data, std::uint64_
     if (data.substr(b, kCursor.size()) == kCursor) return b;
     at = nl + 1;
   }
-  if (!first) {
-    const std::size_t nl = data.find(kBlank, from);
-    if (nl == std::string_view::npos) return std::nullopt;
-    first = after_blanks(nl);
-  }
-  return *first;
+  return first;
 }
 
 // Where a piece of a JSON-lines file that should start near `nominal` starts: at the
@@ -126,7 +121,6 @@ struct ParallelReader::Impl {
   bool done = false;
   std::uint64_t entries = 0;
   std::uint64_t last_time = 0;
-  std::uint64_t max_time = 0;
   std::size_t again = 0;
 
   Impl(std::string n, core::RuleSet& r, std::size_t limit, const sources::SourceOptions& o, sources::ProblemReporter rep)
@@ -168,10 +162,12 @@ struct ParallelReader::Impl {
     if constexpr (std::is_same_v<Reader, sources::JsonReader>) p.lines = reader.lines_read();
   }
 
-  void read(Piece& p, core::Matcher& m) {
+  // Reads piece p with matcher m, made on first use (one per thread).
+  void read(Piece& p, std::optional<core::Matcher>& m) {
     try {
-      if (json) read_with<sources::JsonReader>(p, m);
-      else read_with<sources::ExportReader>(p, m);
+      if (!m) m.emplace(rules, capture_limit);
+      if (json) read_with<sources::JsonReader>(p, *m);
+      else read_with<sources::ExportReader>(p, *m);
     } catch (const std::exception& e) {  // allocation failure: as the reader does, stop the input here
       p.problems.push_back(sources::InputProblem{name, p.begin, false, std::string("reader stopped: ") + e.what()});
       p.failed = true;
@@ -190,13 +186,7 @@ struct ParallelReader::Impl {
       }
       Piece& p = ring[i % window];
       p.reset(starts[i], stop_of(i));
-      try {
-        if (!m) m.emplace(rules, capture_limit);
-        read(p, *m);
-      } catch (const std::exception& e) {
-        p.problems.push_back(sources::InputProblem{name, p.begin, false, std::string("reader stopped: ") + e.what()});
-        p.failed = true;
-      }
+      read(p, m);
       {
         std::lock_guard lock(mutex);
         p.ready = true;
@@ -216,8 +206,7 @@ struct ParallelReader::Impl {
     if (p.begin != expected) {  // the previous piece ended elsewhere: read this one from there
       ++again;
       p.reset(expected, stop_of(i));
-      if (!matcher) matcher.emplace(rules, capture_limit);
-      read(p, *matcher);
+      read(p, matcher);
     }
     for (auto problem : p.problems) {
       if (problem.once_per_input) {
@@ -238,7 +227,6 @@ struct ParallelReader::Impl {
     }
     entries += p.times.size();
     if (!p.times.empty()) last_time = p.times.back();
-    for (const auto t : p.times) max_time = std::max(max_time, t);
     expected = p.end;
     base_lines += p.lines;
     done = p.failed;
@@ -301,7 +289,6 @@ bool ParallelReader::feed(core::Correlator& correlator, std::vector<core::Detect
 
 std::uint64_t ParallelReader::entries() const { return impl_->entries; }
 std::uint64_t ParallelReader::last_time() const { return impl_->last_time; }
-std::uint64_t ParallelReader::max_time() const { return impl_->max_time; }
 sources::Progress ParallelReader::progress() const { return {impl_->expected, impl_->input->size()}; }
 std::size_t ParallelReader::pieces() const { return impl_->starts.size(); }
 std::size_t ParallelReader::pieces_read_again() const { return impl_->again; }

@@ -59,7 +59,6 @@ class ParallelReader {
 
   std::uint64_t entries() const;    // entries fed so far
   std::uint64_t last_time() const;  // realtime of the last entry fed, 0 before any
-  std::uint64_t max_time() const;   // largest realtime fed so far
   sources::Progress progress() const;
   std::size_t pieces() const;
   // Pieces read again because the previous piece did not end where they began.

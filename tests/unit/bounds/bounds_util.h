@@ -117,6 +117,17 @@ class GeneratedInput final : public sources::ByteInput {
 inline GeneratedInput::Part lit(std::string s) { return {std::move(s), 0, 0}; }
 inline GeneratedInput::Part fill(char c, std::uint64_t n) { return {{}, c, n}; }
 
+// The whole content of a file that must be readable (rule files, sample journals).
+inline std::string read_file(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  REQUIRE(f != nullptr);
+  std::string s;
+  char buf[65536];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) s.append(buf, n);
+  std::fclose(f);
+  return s;
+}
+
 // Loads rule text that must load without errors.
 inline std::unique_ptr<core::RuleSet> load_rules(const std::string& text, core::LoadOptions options = {}) {
   core::RuleLoader loader(std::move(options));

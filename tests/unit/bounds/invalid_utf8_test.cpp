@@ -11,19 +11,10 @@
 #include "jcorr/sources/export_reader.h"
 
 using jcorr::bounds::load_rules;
+using jcorr::bounds::read_file;
 using namespace jcorr;
 
 namespace {
-
-std::string read_file(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  REQUIRE(f != nullptr);
-  std::string s;
-  char buf[65536];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) s.append(buf, n);
-  std::fclose(f);
-  return s;
-}
 
 std::vector<core::Detection> replay(const core::RuleSet& set, std::string journal) {
   core::FieldSchema schema = set.schema;

@@ -39,15 +39,7 @@ bool has(const std::vector<core::Diagnostic>& ds, std::string_view code) {
   return false;
 }
 
-std::string shipped_rules_text() {
-  std::FILE* f = std::fopen(JCORR_SOURCE_DIR "/rules/t1053.006-systemd-timers.json", "rb");
-  REQUIRE(f != nullptr);
-  std::string s;
-  char buf[65536];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) s.append(buf, n);
-  std::fclose(f);
-  return s;
-}
+std::string shipped_rules_text() { return jcorr::bounds::read_file(JCORR_SOURCE_DIR "/rules/t1053.006-systemd-timers.json"); }
 
 }  // namespace
 
