@@ -48,8 +48,8 @@ struct JournalReader::Impl {
   std::uint64_t cutoff_at_open = 0;  // latest entry time the files' headers list at open
   bool end_checked = false;
 
-  void problem(std::string message) const {
-    if (report) report(InputProblem{name, 0, false, std::move(message)});
+  void problem(std::string message, bool once_per_input = false) const {
+    if (report) report(InputProblem{name, 0, false, std::move(message), once_per_input});
   }
 
   std::string where() const { return "after entry " + std::to_string(entries); }
@@ -98,7 +98,8 @@ struct JournalReader::Impl {
       if (value.size() > options.max_field_size) {
         if (!truncation_reported)
           problem("a value of " + std::string(p, static_cast<std::size_t>(eq - p)) + " is longer than " +
-                  std::to_string(options.max_field_size) + " bytes; truncated (reported once per input)");
+                  std::to_string(options.max_field_size) + " bytes; truncated (reported once per input)",
+                  true);
         truncation_reported = true;
         ++counts.values_truncated;
         value = value.substr(0, options.max_field_size);
